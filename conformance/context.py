@@ -1,0 +1,205 @@
+"""What a check body gets as ``ctx``: access to the implementation, the
+reference, comparisons in ulps and hypothesis-driven properties."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from .registry import Failure, Skip
+from .budgets import default_ulps
+
+
+def format_value(v) -> str:
+    """A Python expression that rebuilds ``v`` exactly (floats as ``float.fromhex``
+    only where ``repr`` would lose nothing is not enough: repr of a float64 is exact)."""
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind == "f":
+            body = np.array2string(v, separator=", ", floatmode="unique", threshold=10**9,
+                                   max_line_width=10**9, formatter={"float_kind": _float_repr})
+            return f"np.array({body}, dtype=np.{v.dtype.name})"
+        if v.dtype.kind in "iub":
+            return f"np.array({v.tolist()!r}, dtype=np.{v.dtype.name})"
+        return f"np.array({v.tolist()!r})"
+    if isinstance(v, (float, np.floating)):
+        return _float_repr(float(v))
+    if isinstance(v, (list, tuple)):
+        inner = ", ".join(format_value(x) for x in v)
+        return f"[{inner}]" if isinstance(v, list) else f"({inner}{',' if len(v) == 1 else ''})"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {format_value(x)}" for k, x in v.items()) + "}"
+    return repr(v)
+
+
+def _float_repr(x: float) -> str:
+    if math.isnan(x):
+        return "np.nan"
+    if math.isinf(x):
+        return "np.inf" if x > 0 else "-np.inf"
+    return repr(float(x))
+
+
+def format_call(name: str, args=(), kwargs=None) -> str:
+    parts = [format_value(a) for a in args]
+    parts += [f"{k}={format_value(v)}" for k, v in (kwargs or {}).items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def ulp_errors(got, expected, *, dtype=np.float64, floor=0.0):
+    """Element-wise error in units in the last place of ``dtype``.
+
+    The unit is ``spacing(max(|expected|, floor))``.  Matching NaNs and equal
+    infinities count 0; any other disagreement involving NaN or inf counts inf.
+    """
+    got = np.asarray(got, dtype=np.float64)
+    exp = np.asarray(expected, dtype=np.float64)
+    got, exp = np.broadcast_arrays(got, exp)
+    with np.errstate(all="ignore"):
+        abs_err = np.abs(got - exp)
+        scale = np.maximum(np.abs(exp), floor).astype(dtype)
+        unit = np.spacing(scale).astype(np.float64)
+        ulps = abs_err / unit
+    both_nan = np.isnan(got) & np.isnan(exp)
+    same_inf = np.isinf(exp) & (got == exp)
+    exact = both_nan | same_inf | (got == exp)
+    bad = ~exact & (np.isnan(got) | np.isnan(exp) | np.isinf(got) | np.isinf(exp))
+    abs_err = np.where(exact, 0.0, np.where(bad, np.inf, abs_err))
+    ulps = np.where(exact, 0.0, np.where(bad, np.inf, ulps))
+    return abs_err, ulps
+
+
+class Context:
+    """Per-run services for check bodies.
+
+    Attributes
+    ----------
+    function : str
+        The contract name of the function under test.
+    max_examples, seed : int
+        Hypothesis budget and seed (derandomised from ``seed``).
+    """
+
+    def __init__(self, implementation, *, function: str, max_examples: int = 50,
+                 seed: int = 0, reference=None):
+        self._implementation = implementation
+        self.function = function
+        self.max_examples = max_examples
+        self.seed = seed
+        if reference is None:
+            import reference as reference_module
+            reference = reference_module
+        self.reference = reference
+        self.max_abs_error = 0.0
+        self.max_ulp_error = 0.0
+
+    # -- the implementation -------------------------------------------------
+    def impl(self, name: str) -> Callable:
+        """Another function of the implementation; :class:`Skip` when absent."""
+        fn = getattr(self._implementation, name, None)
+        if fn is None or not callable(fn):
+            raise Skip(f"needs {name}, which the implementation does not provide")
+        return fn
+
+    def call(self, fn: Callable | str, *args, **kwargs) -> np.ndarray:
+        """Call ``fn`` (a callable or a function name of the implementation) and
+        return its result as a numpy array."""
+        if isinstance(fn, str):
+            fn = self.impl(fn)
+        out = fn(*args, **kwargs)
+        if out is None:
+            raise Failure(f"returned None for {format_call(self.function, args, kwargs)}",
+                          counterexample=format_call(self.function, args, kwargs))
+        return np.asarray(out)
+
+    # -- comparisons --------------------------------------------------------
+    def assert_close(self, got, expected, *, call: str, ulps: float | None = None,
+                     floor: float = 0.0, cond=None, dtype=None, what: str = "value") -> None:
+        """Fail unless ``got`` is within the budget of ``expected``.
+
+        The budget per element is ``ulps * (1 + cond)`` units in the last place
+        of ``dtype`` at ``max(|expected|, floor)``.  ``cond`` is the condition
+        number of the function at that input (``0`` for well-conditioned
+        results); ``floor`` is the magnitude below which absolute error is
+        judged instead (``1.0`` for a loss or a log-probability).
+        """
+        dtype = np.dtype(dtype or np.float64)
+        ulps = default_ulps(dtype) if ulps is None else ulps
+        got_arr = np.asarray(got)
+        exp_arr = np.asarray(expected, dtype=np.float64)
+        if got_arr.shape != exp_arr.shape:
+            raise Failure(
+                f"{what}: shape {got_arr.shape}, expected {exp_arr.shape}",
+                expected=_short(exp_arr), got=_short(got_arr), counterexample=call,
+            )
+        if got_arr.dtype.kind not in "fiub":
+            raise Failure(f"{what}: dtype {got_arr.dtype}, expected a real floating array",
+                          counterexample=call)
+        abs_err, ulp_err = ulp_errors(got_arr, exp_arr, dtype=dtype, floor=floor)
+        budget = ulps * (1.0 + (0.0 if cond is None else np.asarray(cond, dtype=np.float64)))
+        budget = np.broadcast_to(budget, ulp_err.shape)
+        max_abs = float(np.max(abs_err)) if abs_err.size else 0.0
+        max_ulp = float(np.max(ulp_err)) if ulp_err.size else 0.0
+        self.max_abs_error = max(self.max_abs_error, max_abs)
+        self.max_ulp_error = max(self.max_ulp_error, max_ulp)
+        over = ulp_err > budget
+        if np.any(over):
+            i = np.unravel_index(np.argmax(np.where(over, ulp_err, -1.0)), ulp_err.shape) if ulp_err.ndim else ()
+            raise Failure(
+                f"{what}: error {_fmt_ulps(ulp_err[i])} ulps exceeds the budget of "
+                f"{float(budget[i]):.3g} ulps (at index {tuple(int(k) for k in i)}: "
+                f"expected {float(exp_arr[i])!r}, got {float(np.asarray(got_arr, dtype=np.float64)[i])!r})",
+                expected=_short(exp_arr), got=_short(got_arr), counterexample=call,
+                max_abs_error=max_abs, max_ulp_error=max_ulp,
+            )
+
+    def assert_true(self, condition: bool, message: str, *, call: str | None = None, **details) -> None:
+        if not bool(condition):
+            raise Failure(message, counterexample=call, **details)
+
+    def assert_raises_or_nan(self, fn: Callable, args=(), kwargs=None, *, call: str) -> None:
+        """Invalid input must raise or return NaN, never a finite number."""
+        try:
+            out = fn(*args, **(kwargs or {}))
+        except Exception:
+            return
+        arr = np.asarray(out, dtype=np.float64) if out is not None else None
+        if arr is None or np.all(np.isnan(arr)):
+            return
+        raise Failure("invalid input returned a number instead of raising or giving NaN",
+                      got=_short(arr), counterexample=call)
+
+    # -- properties ---------------------------------------------------------
+    def property(self, strategy, body: Callable, *, max_examples: int | None = None) -> None:
+        """Run ``body(example)`` over ``strategy`` with hypothesis.
+
+        Derandomised from ``seed``; a failing example is shrunk and the
+        :class:`Failure` of the smallest one is raised.
+        """
+        from hypothesis import HealthCheck, given, settings, seed as hseed, Phase
+
+        n = self.max_examples if max_examples is None else max_examples
+
+        @settings(max_examples=n, derandomize=self.seed == 0, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck), print_blob=False,
+                  phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
+        @given(strategy)
+        def run(example):
+            body(example)
+
+        if self.seed:
+            run = hseed(self.seed)(run)
+        run()
+
+
+def _short(arr, limit: int = 12):
+    a = np.asarray(arr)
+    if a.size <= limit:
+        return a.tolist()
+    return a.ravel()[:limit].tolist() + ["..."]
+
+
+def _fmt_ulps(x) -> str:
+    x = float(x)
+    return "inf" if math.isinf(x) else f"{x:.3g}"

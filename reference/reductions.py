@@ -1,0 +1,60 @@
+"""Reductions shared by every loss (spec page: ``docs/spec/reductions.md``).
+
+A loss first computes one value per sample, ``w_n * l_n``, already multiplied
+by the sample's weight ``w_n``.  Then:
+
+* ``"none"`` returns those values,
+* ``"sum"`` returns their sum,
+* ``"mean"`` returns their sum divided by ``sum(w_n)`` over the samples that
+  count (ignored samples have ``w_n = 0``); the mean of no samples is NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .validation import check_reduction
+
+
+def reduce_loss(weighted_values: np.ndarray, sample_weights, reduction: str):
+    """Reduce per-sample values that already carry their weights.
+
+    Parameters
+    ----------
+    weighted_values : ndarray
+        ``w_n * l_n`` for every sample.
+    sample_weights : ndarray or None
+        ``w_n`` for every sample (broadcastable to ``weighted_values``); ``None``
+        means every sample weighs 1.
+    reduction : {"none", "sum", "mean"}
+    """
+    check_reduction(reduction)
+    values = np.asarray(weighted_values, dtype=np.float64)
+    if reduction == "none":
+        return values
+    total = np.sum(values, dtype=np.float64)
+    if reduction == "sum":
+        return np.float64(total)
+    denom = mean_denominator(values.shape, sample_weights)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # 0/0 is the NaN the spec asks for when no sample counts.
+        return np.float64(total / denom) if denom != 0 else np.float64(np.nan)
+
+
+def mean_denominator(shape, sample_weights) -> float:
+    """``sum(w_n)``: the number of samples when unweighted."""
+    if sample_weights is None:
+        return float(np.prod(shape, dtype=np.float64))
+    return float(np.sum(np.broadcast_to(sample_weights, shape), dtype=np.float64))
+
+
+def reduction_scale(shape, sample_weights, reduction: str):
+    """The factor by which a per-sample gradient is multiplied under ``reduction``.
+
+    ``1`` for "none" and "sum"; ``1 / sum(w_n)`` for "mean" (NaN when no sample counts).
+    """
+    check_reduction(reduction)
+    if reduction != "mean":
+        return 1.0
+    denom = mean_denominator(shape, sample_weights)
+    return 1.0 / denom if denom != 0 else np.nan
