@@ -140,7 +140,7 @@ def _weighted_neg_log(coef, logp):
     """``-sum_c coef_c logp_c`` with ``0 * (-inf) = 0`` (NaN still propagates)."""
     with np.errstate(all="ignore"):
         terms = np.where((coef == 0) & ~np.isnan(logp), 0.0, coef * logp)
-        return -np.sum(terms, axis=-1)
+        return -np.sum(terms, axis=-1) + 0.0  # + 0.0: no negative zeros
 
 
 # ---------------------------------------------------------------------------
@@ -351,7 +351,7 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=None, redu
     lp, ax, idx, keep, w_n, _ = _nll_setup(log_probs, target, axis, weight, ignore_index, reduction)
     picked = np.take_along_axis(lp, idx[..., None], axis=-1)[..., 0]
     with np.errstate(all="ignore"):
-        values = np.where(keep & (w_n != 0), -w_n * picked, 0.0)
+        values = np.where(keep & (w_n != 0), -w_n * picked + 0.0, 0.0)
         values = np.where(keep & (w_n == 0) & np.isnan(picked), np.nan, values)
     return _reduce(values, w_n, reduction)
 
@@ -454,7 +454,7 @@ def categorical_cross_entropy(probs, target, *, axis=-1, eps=0.0, reduction="mea
     """
     q, ax, t, e = _cce_setup(probs, target, axis, eps, reduction)
     with np.errstate(all="ignore"):
-        values = -np.sum(_sp.xlogy(t, q + e), axis=-1)
+        values = -np.sum(_sp.xlogy(t, q + e), axis=-1) + 0.0
     return _reduce(values, None, reduction)
 
 

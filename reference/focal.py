@@ -1,3 +1,372 @@
-"""Placeholder: being written."""
+"""Focal losses: ``focal_loss`` (softmax form), ``sigmoid_focal_loss`` (the
+RetinaNet form) and their gradients (spec page: ``docs/spec/focal.md``).
 
-__all__ = []
+Both down-weight well-classified examples by the modulating factor
+``(1 - p_t)**gamma``.  ``alpha`` is a balancing factor inside the loss, not a
+sample weight: ``w_n = 1``, so ``"mean"`` is the plain mean (over samples for
+``focal_loss``, over elements for ``sigmoid_focal_loss``).
+
+``1 - p`` is never formed by subtraction: ``1 - softmax(z)_c = -expm1(log_softmax(z)_c)``
+and ``1 - p_t = y sigmoid(-x) + (1 - y) sigmoid(x)``, so confident predictions keep
+their tiny losses.  ``0**0 = 1``: ``gamma = 0`` gives back cross entropy exactly.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .reductions import reduce_loss, reduction_scale
+from .softmax import log_softmax, sigmoid, softmax, softplus
+from .validation import (
+    as_float_array,
+    as_int_array,
+    check_class_indices,
+    check_in_range,
+    check_real_scalar,
+    check_reduction,
+    check_same_shape,
+    check_unit_interval,
+    is_integer_array,
+    normalize_axis,
+)
+
+__all__ = [
+    "focal_loss",
+    "focal_loss_grad",
+    "sigmoid_focal_loss",
+    "sigmoid_focal_loss_grad",
+]
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+def _finish(values):
+    values = np.asarray(values, dtype=np.float64)
+    return values[()] if values.ndim == 0 else values
+
+
+def _times(coef, value):
+    """``coef * value`` with ``0 * (±inf) = 0``; NaN in either still gives NaN."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where((coef == 0) & ~np.isnan(value), 0.0, coef * value)
+
+
+def _check_gamma(gamma) -> float:
+    g = check_real_scalar(gamma, "gamma")
+    if not (g >= 0 and np.isfinite(g)):
+        raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
+    return g
+
+
+def _is_scalar(value) -> bool:
+    if isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, bool):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 0
+
+
+def _reduce(values, reduction):
+    with np.errstate(all="ignore"):
+        return _finish(reduce_loss(values, None, reduction))
+
+
+# ---------------------------------------------------------------------------
+# softmax focal loss
+# ---------------------------------------------------------------------------
+
+def _focal_setup(logits, target, axis, gamma, alpha, reduction):
+    """Return ``(z, ax, coef)``: logits with the class axis last and
+    ``coef = alpha * t`` (class axis last)."""
+    arr = as_float_array(logits, "logits")
+    ax = normalize_axis(axis, arr.ndim)
+    n_classes = arr.shape[ax]
+    if n_classes == 0:
+        raise ValueError(f"logits must have at least one class along axis {axis}, got shape {arr.shape}")
+    z = np.moveaxis(arr, ax, -1)
+    check_reduction(reduction)
+    g = _check_gamma(gamma)
+    if alpha is None:
+        a = np.ones(n_classes)
+    elif _is_scalar(alpha):
+        a = np.full(n_classes, check_in_range(alpha, "alpha", 0.0, 1.0))
+    else:
+        a = as_float_array(alpha, "alpha")
+        if a.shape != (n_classes,):
+            raise ValueError(
+                f"alpha must be a number in [0, 1] or have shape ({n_classes},) "
+                f"(one weight per class), got shape {a.shape}")
+        if not np.all(np.isfinite(a)) or np.any(a < 0):
+            raise ValueError("alpha (one weight per class) must hold finite, non-negative numbers")
+    if target is not None and is_integer_array(target):
+        t = as_int_array(target, "target")
+        check_same_shape(t, "target", z.shape[:-1],
+                         "integer class indices: the shape of logits without the class axis")
+        check_class_indices(t, n_classes, None)
+        y = np.zeros(z.shape, dtype=np.float64)
+        np.put_along_axis(y, t[..., None], 1.0, axis=-1)
+    else:
+        yy = as_float_array(target, "target")
+        if yy.ndim == arr.ndim:
+            check_same_shape(yy, "target", arr.shape, "class probabilities: the shape of logits")
+            yy = np.moveaxis(yy, ax, -1)
+        check_same_shape(yy, "target", z.shape, "class probabilities: the shape of logits")
+        check_unit_interval(yy, "target")
+        y = yy
+    return z, ax, g, y * a
+
+
+def _one_minus_p(logp):
+    """``1 - p = -expm1(log p)``: exact near ``p = 1``."""
+    with np.errstate(invalid="ignore"):
+        return -np.expm1(logp)
+
+
+def focal_loss(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mean"):
+    r"""Softmax focal loss (Lin et al., 2017) with index or probability targets.
+
+    .. math::
+
+        l_n = -\sum_c t_{nc}\, \alpha_c\, (1 - p_{nc})^\gamma \log p_{nc},
+        \qquad p_n = \operatorname{softmax}(z_n)
+
+    For an index target this is ``-alpha_t (1 - p_t)^gamma log p_t`` with
+    ``p_t`` the probability of the target class.
+
+    Parameters
+    ----------
+    logits : array_like
+        Real logits, any magnitude, ``±inf`` allowed; the class axis is ``axis``.
+    target : array_like
+        Integer class indices (integer dtype, the shape of ``logits`` without
+        ``axis``) or class probabilities in ``[0, 1]`` (floating, the shape of
+        ``logits``).
+    axis : int, optional
+        The class axis (default: the last).
+    gamma : float, optional
+        The focusing parameter, a finite ``gamma >= 0`` (default 2).
+        ``gamma = 0`` is softmax cross entropy (``0**0 = 1``).
+    alpha : float or array_like, optional
+        ``None`` (every ``alpha_c = 1``), a number in ``[0, 1]`` used for every
+        class, or ``C`` finite non-negative class factors.
+    reduction : {"mean", "sum", "none"}, optional
+        ``w_n = 1``: ``"mean"`` is the plain mean over samples.
+
+    Returns
+    -------
+    numpy.float64 or float64 ndarray
+
+    Raises
+    ------
+    ValueError
+        ``gamma < 0``, scalar ``alpha`` outside ``[0, 1]``, ``alpha`` of the wrong
+        shape or negative, wrong target shape, class index out of range,
+        probability target outside ``[0, 1]``, unknown ``reduction``.
+    TypeError
+        Non-numeric input.
+
+    Notes
+    -----
+    ``1 - p_c`` is computed as ``-expm1(log_softmax(z)_c)``: the subtraction
+    ``1 - softmax(z)_c`` would round to 0 for a confident prediction and lose
+    the loss entirely.  A zero coefficient ``t_c alpha_c (1 - p_c)^gamma``
+    silences ``log p_c = -inf``.
+
+    References
+    ----------
+    .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He, P. Dollar, "Focal Loss for
+       Dense Object Detection", ICCV 2017.
+
+    Examples
+    --------
+    Two equal logits: ``p_t = 1/2``, so the loss is ``(1/2)**2 log 2``:
+
+    >>> import numpy as np
+    >>> from reference import focal_loss
+    >>> float(focal_loss(np.zeros((1, 2)), np.array([0]))) == 0.25 * float(np.log(2.0))
+    True
+
+    ``gamma = 0`` is cross entropy; a confident prediction (logit 40 against 0) keeps its
+    tiny loss, ``(1 - p_t)^2 log(1/p_t) ≈ e^{-120}``, where ``1 - softmax`` would give 0:
+
+    >>> float(focal_loss(np.array([[40.0, 0.0]]), np.array([0]), gamma=0.0)) == float(np.log1p(np.exp(-40.0)))
+    True
+    >>> 0 < float(focal_loss(np.array([[40.0, 0.0]]), np.array([0]))) < 1e-51
+    True
+    """
+    z, ax, g, coef = _focal_setup(logits, target, axis, gamma, alpha, reduction)
+    logp = log_softmax(z, axis=-1) if z.size else z
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        mod = np.power(_one_minus_p(logp), g)
+        per = -np.sum(_times(coef * mod, logp), axis=-1) + 0.0
+    return _reduce(per, reduction)
+
+
+def focal_loss_grad(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mean"):
+    r"""Gradient of :func:`focal_loss` with respect to ``logits``.
+
+    With ``p = softmax(z)``, ``q_c = 1 - p_c`` and
+    ``g_c = alpha_c t_c q_c^gamma (gamma s_c - 1)``, ``s_c = p_c log p_c / q_c``
+    (``s_c = -1`` at ``p_c = 1``, ``0`` at ``p_c = 0``):
+
+    .. math:: \frac{\partial l_n}{\partial z_{nk}} = g_{nk} - p_{nk} \sum_c g_{nc}
+
+    times the reduction scale (``1/N`` for ``"mean"``).  With ``gamma = 0`` it is
+    ``p sum(alpha t) - alpha t`` (cross entropy's gradient).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reference import focal_loss_grad
+    >>> focal_loss_grad(np.zeros((1, 2)), np.array([0]), gamma=0.0)
+    array([[-0.5,  0.5]])
+    """
+    z, ax, g, coef = _focal_setup(logits, target, axis, gamma, alpha, reduction)
+    if z.size == 0:
+        return np.moveaxis(np.zeros(z.shape), -1, ax)
+    logp = log_softmax(z, axis=-1)
+    p = softmax(z, axis=-1)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        q = _one_minus_p(logp)
+        plogp = _times(p, logp)
+        s = np.where(q == 0, -1.0, plogp / np.where(q == 0, 1.0, q))
+        s = np.where(np.isnan(q) | np.isnan(p), np.nan, s)
+        gc = _times(coef, np.power(q, g) * (g * s - 1.0))
+        grad = gc - p * np.sum(gc, axis=-1, keepdims=True)
+        scale = reduction_scale(z.shape[:-1], None, reduction)
+        grad = grad * scale + 0.0
+    return np.moveaxis(grad, -1, ax)
+
+
+# ---------------------------------------------------------------------------
+# sigmoid focal loss (RetinaNet)
+# ---------------------------------------------------------------------------
+
+def _sfocal_setup(logits, target, gamma, alpha, reduction):
+    x = as_float_array(logits, "logits")
+    y = as_float_array(target, "target")
+    check_same_shape(y, "target", x.shape, "the shape of logits")
+    check_unit_interval(y, "target")
+    check_reduction(reduction)
+    g = _check_gamma(gamma)
+    if alpha is None:
+        alpha_t = None
+    else:
+        if not _is_scalar(alpha):
+            raise TypeError(f"alpha must be None or a number in [0, 1], got {alpha!r}")
+        a = check_in_range(alpha, "alpha", 0.0, 1.0)
+        alpha_t = a * y + (1.0 - a) * (1.0 - y)
+    return x, y, g, alpha_t
+
+
+def _sfocal_parts(x, y):
+    """``ce`` (sigmoid BCE) and ``m = 1 - p_t``, both without cancellation."""
+    with np.errstate(invalid="ignore"):
+        ce = _times(y, softplus(-x)) + _times(1.0 - y, softplus(x)) + 0.0
+        m = y * sigmoid(-x) + (1.0 - y) * sigmoid(x)
+    return np.asarray(ce, dtype=np.float64), np.asarray(m, dtype=np.float64)
+
+
+def sigmoid_focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
+    r"""Sigmoid focal loss, the RetinaNet form (as in torchvision), element-wise.
+
+    .. math::
+
+        l = \alpha_t\, (1 - p_t)^\gamma\, \mathrm{ce}, \qquad
+        \mathrm{ce} = y \operatorname{softplus}(-x) + (1 - y) \operatorname{softplus}(x)
+
+    with ``p = sigmoid(x)``, ``p_t = p y + (1 - p)(1 - y)`` and
+    ``alpha_t = alpha y + (1 - alpha)(1 - y)`` (``alpha_t = 1`` when ``alpha`` is
+    ``None``).
+
+    Parameters
+    ----------
+    logits : array_like
+        Real logits, any magnitude, ``±inf`` allowed.
+    target : array_like
+        Targets in ``[0, 1]``, the shape of ``logits``.
+    gamma : float, optional
+        A finite ``gamma >= 0`` (default 2); ``gamma = 0`` with ``alpha=None`` is
+        :func:`~reference.sigmoid_binary_cross_entropy`.
+    alpha : float, optional
+        ``None`` or a number in ``[0, 1]``.  (torchvision's default is 0.25; the
+        spec's default is ``None``.)
+    reduction : {"mean", "sum", "none"}, optional
+        ``w_n = 1``: ``"mean"`` is the plain mean over elements.
+
+    Returns
+    -------
+    numpy.float64 or float64 ndarray
+
+    Raises
+    ------
+    ValueError
+        ``gamma < 0``, ``alpha`` outside ``[0, 1]``, shapes that differ, target
+        outside ``[0, 1]``, unknown ``reduction``.
+    TypeError
+        Non-numeric input, or a non-scalar ``alpha``.
+
+    Notes
+    -----
+    ``1 - p_t`` is computed as ``y sigmoid(-x) + (1 - y) sigmoid(x)``; the
+    subtraction ``1 - p_t`` rounds to 0 once ``x > 37`` and would lose the loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reference import sigmoid_focal_loss
+    >>> float(sigmoid_focal_loss(np.array([0.0]), np.array([1.0]))) == 0.25 * float(np.log(2.0))
+    True
+
+    ``x = 40, y = 1``: the loss is about ``e^{-40} e^{-80} = e^{-120}``, not 0:
+
+    >>> 0 < float(sigmoid_focal_loss(np.array([40.0]), np.array([1.0]))) < 1e-51
+    True
+    """
+    x, y, g, alpha_t = _sfocal_setup(logits, target, gamma, alpha, reduction)
+    ce, m = _sfocal_parts(x, y)
+    with np.errstate(invalid="ignore", over="ignore"):
+        coef = np.power(m, g)
+        if alpha_t is not None:
+            coef = alpha_t * coef
+        l = _times(coef, ce) + 0.0
+    return _reduce(np.asarray(l, dtype=np.float64), reduction)
+
+
+def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
+    r"""Gradient of :func:`sigmoid_focal_loss` with respect to ``logits``.
+
+    With ``m = 1 - p_t``, ``r = sigmoid(x) sigmoid(-x) / m`` (``r = 1`` where
+    ``m = 0``) and ``d = (1 - y) sigmoid(x) - y sigmoid(-x)`` (``= sigmoid(x) - y``):
+
+    .. math::
+
+        \frac{\partial l}{\partial x} = \alpha_t\, m^\gamma
+        \bigl[d + \gamma\, (1 - 2y)\, r\, \mathrm{ce}\bigr]
+
+    with ``r * ce = 0`` where ``r = 0``, times the reduction scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reference import sigmoid_focal_loss_grad
+    >>> sigmoid_focal_loss_grad(np.array([0.0, 0.0]), np.array([1.0, 0.0]), gamma=0.0, reduction="none")
+    array([-0.5,  0.5])
+    """
+    x, y, g, alpha_t = _sfocal_setup(logits, target, gamma, alpha, reduction)
+    ce, m = _sfocal_parts(x, y)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        sp, sn = sigmoid(x), sigmoid(-x)
+        d = (1.0 - y) * sp - y * sn
+        r = np.where(m == 0, 1.0, sp * sn / np.where(m == 0, 1.0, m))
+        r = np.where(np.isnan(m), np.nan, r)
+        rce = _times(r, ce)
+        inner = d + _times(g * (1.0 - 2.0 * y), rce)
+        coef = np.power(m, g)
+        if alpha_t is not None:
+            coef = alpha_t * coef
+        grad = coef * inner
+        grad = grad * reduction_scale(np.shape(grad), None, reduction) + 0.0
+    return _finish(grad)

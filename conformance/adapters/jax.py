@@ -1,0 +1,401 @@
+"""Adapter: JAX (``jax.nn``, ``jax.scipy.special``) and optax's losses.
+
+Translation only (see CONTRIBUTING.md, "Adapters"): names, argument order,
+layout and which option claims the spec's meaning.  Results are returned as
+they come out of the framework, converted to numpy with the dtype JAX chose.
+
+* 64-bit mode is enabled (``jax_enable_x64``) so that float64 input is computed
+  in float64; float32 input stays float32 through the framework.
+* Functions optax does not have (``nll_loss``, ``categorical_cross_entropy``,
+  ``binary_cross_entropy`` from probabilities, ``focal_loss``,
+  ``mean_absolute_error``, ``root_mean_squared_error``, ``smooth_l1_loss``,
+  the CTC helpers) are not defined: they are reported as not provided.
+* Options optax's losses have no argument for (class ``weight``,
+  ``ignore_index``, ``pos_weight``, ``zero_infinity``) raise
+  ``NotImplementedError``.
+* Reductions: optax returns per-sample losses; ``"sum"`` and ``"mean"`` are
+  composed with ``jnp.sum`` / ``jnp.mean`` of that output (``w_n = 1`` for every
+  loss defined here, so the plain mean is the spec's mean).
+* Gradients are ``jax.grad`` of the reduced result (the sum for ``"none"``)
+  with respect to the first argument (``wrt="q"``: the second, for the
+  information-theory functions).
+* Speed: every call goes through one ``jax.jit``-compiled function per
+  (function, static options); jit caches the executable per shape and dtype,
+  so each new input shape costs one compilation (tens of milliseconds)
+  instead of one per primitive in eager mode.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+
+
+def _persistent_compilation_cache():
+    """Keep compiled executables on disk between runs (the checks compile one
+    small program per input shape; a warm cache halves a run's time).  A cache
+    directory the user configured is left alone."""
+    if jax.config.jax_compilation_cache_dir:
+        return
+    import tempfile
+
+    jax.config.update("jax_compilation_cache_dir",
+                      os.path.join(tempfile.gettempdir(), "loss-spec-jax-cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+_persistent_compilation_cache()
+
+import jax.numpy as jnp  # noqa: E402
+import jax.scipy.special as jss  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+NAME = "jax"
+_REDUCTIONS = ("none", "sum", "mean")
+
+
+# ---------------------------------------------------------------------------
+# conversions
+# ---------------------------------------------------------------------------
+
+def _float(x):
+    """numpy -> jax array, keeping a floating dtype (integers become float64)."""
+    a = np.asarray(x)
+    if a.dtype.kind in "iub":
+        a = a.astype(np.float64)
+    return jnp.asarray(a)
+
+
+def _index(x):
+    return jnp.asarray(np.asarray(x))
+
+
+def _out(y):
+    """jax -> numpy; 0-d results become numpy scalars."""
+    a = np.asarray(y)
+    return a[()] if a.ndim == 0 else a
+
+
+def _reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
+def _reduce(values, reduction):
+    if reduction == "sum":
+        return jnp.sum(values)
+    if reduction == "mean":
+        return jnp.mean(values)
+    return values
+
+
+def _log_base(base):
+    """ln(base) as a float for the framework to divide by (1 for nats).  Computed
+    with numpy so that an invalid base (1, 0, negative) reaches the framework's
+    arithmetic (inf / NaN) instead of failing in the adapter."""
+    if base is None:
+        return 1.0
+    with np.errstate(all="ignore"):
+        return float(np.log(np.float64(base)))
+
+
+def _summed(fn):
+    """``fn`` with its (reduced) result summed: the quantity to differentiate."""
+
+    def total(*args, **kwargs):
+        return jnp.sum(fn(*args, **kwargs))
+
+    return total
+
+
+def _jit_pair(fn, static):
+    """The jitted value function and the jitted gradient w.r.t. argument 0 and 1."""
+    value = jax.jit(fn, static_argnames=static)
+    grads = tuple(jax.jit(jax.grad(_summed(fn), argnums=k), static_argnames=static) for k in (0, 1))
+    return value, grads
+
+
+# ---------------------------------------------------------------------------
+# softmax and friends
+# ---------------------------------------------------------------------------
+
+_softmax = jax.jit(lambda z, axis: jax.nn.softmax(z, axis=axis), static_argnames="axis")
+_log_softmax = jax.jit(lambda z, axis: jax.nn.log_softmax(z, axis=axis), static_argnames="axis")
+_lse, (_lse_grad, _) = _jit_pair(lambda z, axis: jss.logsumexp(z, axis=axis), "axis")
+_sigmoid = jax.jit(jax.nn.sigmoid)
+_log_sigmoid = jax.jit(jax.nn.log_sigmoid)
+
+
+def softmax(z, axis=-1):
+    return _out(_softmax(_float(z), axis=axis))
+
+
+def log_softmax(z, axis=-1):
+    return _out(_log_softmax(_float(z), axis=axis))
+
+
+def logsumexp(z, axis=-1):
+    return _out(_lse(_float(z), axis=axis))
+
+
+def logsumexp_grad(z, axis=-1):
+    return _out(_lse_grad(_float(z), axis=axis))
+
+
+def sigmoid(x):
+    return _out(_sigmoid(_float(x)))
+
+
+def log_sigmoid(x):
+    return _out(_log_sigmoid(_float(x)))
+
+
+# ---------------------------------------------------------------------------
+# information theory
+# ---------------------------------------------------------------------------
+
+def _entropy_core(p, log_base, axis):
+    return jnp.sum(jss.entr(p), axis=axis) / log_base
+
+
+def _ce_core(p, q, eps, log_base, axis):
+    return -jnp.sum(jss.xlogy(p, q + eps), axis=axis) / log_base
+
+
+def _kl_core(p, q, log_base, axis):
+    # optax.kl_divergence(log_predictions, targets): the model's q in log space
+    # first, the reference distribution p second.
+    return optax.kl_divergence(jnp.log(q), p, axis=axis) / log_base
+
+
+_entropy, (_entropy_grad, _) = _jit_pair(_entropy_core, "axis")
+_ce, _ce_grads = _jit_pair(_ce_core, "axis")
+_kl, _kl_grads = _jit_pair(_kl_core, "axis")
+
+
+def _wrt(wrt):
+    if wrt not in ("p", "q"):
+        raise ValueError(f"wrt must be 'p' or 'q', got {wrt!r}")
+    return 0 if wrt == "p" else 1
+
+
+def entropy(p, axis=-1, base=None):
+    return _out(_entropy(_float(p), _log_base(base), axis=axis))
+
+
+def entropy_grad(p, axis=-1, base=None):
+    return _out(_entropy_grad(_float(p), _log_base(base), axis=axis))
+
+
+def cross_entropy(p, q, axis=-1, eps=0.0, base=None):
+    return _out(_ce(_float(p), _float(q), eps, _log_base(base), axis=axis))
+
+
+def cross_entropy_grad(p, q, axis=-1, eps=0.0, base=None, wrt="p"):
+    g = _ce_grads[_wrt(wrt)]
+    return _out(g(_float(p), _float(q), eps, _log_base(base), axis=axis))
+
+
+def kl_divergence(p, q, axis=-1, base=None):
+    return _out(_kl(_float(p), _float(q), _log_base(base), axis=axis))
+
+
+def kl_divergence_grad(p, q, axis=-1, base=None, wrt="p"):
+    g = _kl_grads[_wrt(wrt)]
+    return _out(g(_float(p), _float(q), _log_base(base), axis=axis))
+
+
+# ---------------------------------------------------------------------------
+# classification
+# ---------------------------------------------------------------------------
+
+def _smooth(target, alpha, axis):
+    """optax.smooth_labels, (1 - alpha) y + alpha / C, along ``axis``."""
+    return jnp.moveaxis(optax.smooth_labels(jnp.moveaxis(target, axis, -1), alpha), -1, axis)
+
+
+def _sce_core(logits, target, label_smoothing, axis, smooth, index, reduction):
+    ax = axis % logits.ndim
+    if index and smooth:
+        # optax.smooth_labels works on one-hot targets.
+        target = jax.nn.one_hot(target, logits.shape[ax], dtype=logits.dtype, axis=ax)
+        index = False
+    if index:
+        values = optax.softmax_cross_entropy_with_integer_labels(logits, target, axis=axis)
+    else:
+        target = target.astype(logits.dtype)
+        if smooth:
+            target = _smooth(target, label_smoothing, ax)
+        values = optax.softmax_cross_entropy(logits, target, axis=axis)
+    return _reduce(values, reduction)
+
+
+_SCE_STATIC = ("axis", "smooth", "index", "reduction")
+_sce, (_sce_grad, _) = _jit_pair(_sce_core, _SCE_STATIC)
+
+
+def _sce_args(logits, target, axis, weight, ignore_index, label_smoothing, reduction):
+    if weight is not None:
+        raise NotImplementedError("optax.softmax_cross_entropy has no class weights")
+    if ignore_index is not None:
+        raise NotImplementedError("optax.softmax_cross_entropy has no ignore_index")
+    _reduction(reduction)
+    t = np.asarray(target)
+    index = t.dtype.kind in "iub"
+    args = (_float(logits), _index(t) if index else _float(t), label_smoothing)
+    return args, dict(axis=axis, smooth=bool(label_smoothing != 0), index=index, reduction=reduction)
+
+
+def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,
+                          label_smoothing=0.0, reduction="mean"):
+    args, static = _sce_args(logits, target, axis, weight, ignore_index, label_smoothing, reduction)
+    return _out(_sce(*args, **static))
+
+
+def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
+                               label_smoothing=0.0, reduction="mean"):
+    args, static = _sce_args(logits, target, axis, weight, ignore_index, label_smoothing, reduction)
+    return _out(_sce_grad(*args, **static))
+
+
+# ---------------------------------------------------------------------------
+# binary and focal
+# ---------------------------------------------------------------------------
+
+def _sbce_core(logits, target, reduction):
+    return _reduce(optax.sigmoid_binary_cross_entropy(logits, target), reduction)
+
+
+_sbce, (_sbce_grad, _) = _jit_pair(_sbce_core, "reduction")
+
+
+def _sbce_check(weight, pos_weight, reduction):
+    if weight is not None:
+        raise NotImplementedError("optax.sigmoid_binary_cross_entropy has no weights")
+    if pos_weight is not None:
+        raise NotImplementedError("optax.sigmoid_binary_cross_entropy has no pos_weight")
+    _reduction(reduction)
+
+
+def sigmoid_binary_cross_entropy(logits, target, *, weight=None, pos_weight=None, reduction="mean"):
+    _sbce_check(weight, pos_weight, reduction)
+    return _out(_sbce(_float(logits), _float(target), reduction=reduction))
+
+
+def sigmoid_binary_cross_entropy_grad(logits, target, *, weight=None, pos_weight=None,
+                                      reduction="mean"):
+    _sbce_check(weight, pos_weight, reduction)
+    return _out(_sbce_grad(_float(logits), _float(target), reduction=reduction))
+
+
+def _sfocal_core(logits, target, gamma, alpha, reduction):
+    return _reduce(optax.sigmoid_focal_loss(logits, target, alpha=alpha, gamma=gamma), reduction)
+
+
+_sfocal, (_sfocal_grad, _) = _jit_pair(_sfocal_core, "reduction")
+
+
+def sigmoid_focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
+    _reduction(reduction)
+    return _out(_sfocal(_float(logits), _float(target), gamma, alpha, reduction=reduction))
+
+
+def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
+    _reduction(reduction)
+    return _out(_sfocal_grad(_float(logits), _float(target), gamma, alpha, reduction=reduction))
+
+
+# ---------------------------------------------------------------------------
+# regression
+# ---------------------------------------------------------------------------
+
+def _mse_core(pred, target, reduction):
+    # optax.squared_error, not optax.l2_loss (which carries a factor 1/2).
+    return _reduce(optax.squared_error(pred, target), reduction)
+
+
+def _huber_core(pred, target, delta, reduction):
+    return _reduce(optax.huber_loss(pred, target, delta=delta), reduction)
+
+
+_mse, (_mse_grad, _) = _jit_pair(_mse_core, "reduction")
+_huber, (_huber_grad, _) = _jit_pair(_huber_core, "reduction")
+
+
+def mean_squared_error(pred, target, *, reduction="mean"):
+    _reduction(reduction)
+    return _out(_mse(_float(pred), _float(target), reduction=reduction))
+
+
+def mean_squared_error_grad(pred, target, *, reduction="mean"):
+    _reduction(reduction)
+    return _out(_mse_grad(_float(pred), _float(target), reduction=reduction))
+
+
+def huber_loss(pred, target, *, delta=1.0, reduction="mean"):
+    _reduction(reduction)
+    return _out(_huber(_float(pred), _float(target), delta, reduction=reduction))
+
+
+def huber_loss_grad(pred, target, *, delta=1.0, reduction="mean"):
+    _reduction(reduction)
+    return _out(_huber_grad(_float(pred), _float(target), delta, reduction=reduction))
+
+
+# ---------------------------------------------------------------------------
+# CTC
+# ---------------------------------------------------------------------------
+
+def _ctc_core(log_probs, targets, logit_paddings, label_paddings, blank, reduction):
+    # optax.ctc_loss takes logits and applies log_softmax: a no-op on
+    # normalised log-probabilities.  Paddings are 1.0 where padded.
+    values = optax.ctc_loss(log_probs, logit_paddings, targets, label_paddings, blank_id=blank)
+    return _reduce(values, reduction)
+
+
+_ctc, (_ctc_grad, _) = _jit_pair(_ctc_core, ("blank", "reduction"))
+
+
+def _paddings(lengths, size, dtype):
+    """optax's padding indicators: 1.0 at positions past a row's length."""
+    lengths = np.asarray(lengths).reshape(-1, 1)
+    return jnp.asarray((np.arange(size)[None, :] >= lengths).astype(dtype))
+
+
+def _ctc_args(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity):
+    if zero_infinity:
+        raise NotImplementedError("optax.ctc_loss has no zero_infinity")
+    _reduction(reduction)
+    lp = _float(log_probs)
+    if lp.ndim != 3:
+        raise ValueError(f"log_probs must be (N, T, C), got shape {lp.shape}")
+    n, t, _ = lp.shape
+    tg = np.asarray(targets)
+    tg = tg.reshape(n, -1) if tg.ndim != 2 else tg
+    dtype = np.dtype(lp.dtype)
+    args = (lp, _index(tg), _paddings(input_lengths, t, dtype),
+            _paddings(target_lengths, tg.shape[1], dtype))
+    return args, dict(blank=int(blank), reduction=reduction)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean",
+             zero_infinity=False):
+    args, static = _ctc_args(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                             zero_infinity)
+    return _out(_ctc(*args, **static))
+
+
+def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0,
+                  reduction="mean", zero_infinity=False):
+    args, static = _ctc_args(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                             zero_infinity)
+    return _out(_ctc_grad(*args, **static))

@@ -1,0 +1,539 @@
+"""Conformance checks for the focal losses (spec page ``docs/spec/focal.md``).
+
+Functions: ``focal_loss`` (softmax form, index or probability targets),
+``sigmoid_focal_loss`` (the RetinaNet form) and their ``_grad`` functions.
+
+Budgets: losses in ulps of the input dtype at ``max(|expected|, 1)``
+(``floor=1``) times ``1 + cond``.  For ``focal_loss`` the error of
+``log_softmax`` grows with the logits' magnitude as for softmax cross entropy
+(``cond = sum_c |alpha_c t_c| (max|z| + log C + 1) / max(|l|, 1)``; the
+modulating factor is at most 1 and its rounding adds at most ``gamma`` ulps of
+``1 - p`` relative, covered by the same term).  For ``sigmoid_focal_loss`` the
+per-element condition is ``(|x| + 1)(gamma + 2) / max(|l|, 1)``.  Gradients are
+judged at their natural scale, ``(1 + gamma) sum_c |alpha_c t_c|`` times the
+reduction scale.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+from conformance.context import format_call
+from conformance.golden import load as load_golden
+from conformance.registry import Skip, check
+
+FOCAL = "focal_loss"
+SFOCAL = "sigmoid_focal_loss"
+SCE = "softmax_cross_entropy"
+SBCE = "sigmoid_binary_cross_entropy"
+INF = np.inf
+
+
+def _call(ctx, fn, name, args, kwargs):
+    call = format_call(name, args, kwargs)
+    return ctx.call(fn, *args, **kwargs), call
+
+
+def _kw(**kwargs):
+    out = {}
+    for k, v in kwargs.items():
+        if v is None or (k == "reduction" and v == "mean") or (k == "axis" and v == -1):
+            continue
+        out[k] = v
+    return out
+
+
+def _floats(lo, hi):
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=64)
+
+
+# ---------------------------------------------------------------------------
+# strategies and budgets
+# ---------------------------------------------------------------------------
+
+@st.composite
+def focal_case(draw, soft=None, reductions=None, alpha_kinds=("none", "scalar", "vector"), gammas=None):
+    bound = draw(st.sampled_from([30.0, 1000.0]))
+    n = draw(st.integers(0, 3))
+    c = draw(st.integers(1, 5))
+    z = np.array(draw(st.lists(_floats(-bound, bound), min_size=n * c, max_size=n * c))).reshape(n, c)
+    use_soft = draw(st.booleans()) if soft is None else soft
+    if use_soft:
+        raw = np.array(draw(st.lists(_floats(0.0, 1.0), min_size=n * c, max_size=n * c))).reshape(n, c)
+        s = raw.sum(axis=-1, keepdims=True)
+        target = np.clip(np.where(s > 0, raw / np.where(s > 0, s, 1.0), 1.0 / c), 0.0, 1.0)
+    else:
+        target = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)), dtype=np.int64)
+    kind = draw(st.sampled_from(alpha_kinds))
+    alpha = None
+    if kind == "scalar":
+        alpha = draw(st.sampled_from([0.25, 0.0, 1.0, draw(_floats(0.0, 1.0))]))
+    elif kind == "vector":
+        alpha = np.array(draw(st.lists(st.one_of(st.just(0.0), _floats(0.01, 3.0)), min_size=c, max_size=c)))
+    gamma = draw(st.sampled_from(gammas or [0.0, 0.5, 1.0, 2.0, 5.0]))
+    reduction = draw(st.sampled_from(reductions or ["none", "sum", "mean"]))
+    return z, target, _kw(gamma=gamma, alpha=alpha, reduction=reduction)
+
+
+@st.composite
+def sfocal_case(draw, reductions=None, gammas=None, alpha=True):
+    bound = draw(st.sampled_from([30.0, 1000.0]))
+    n = draw(st.integers(0, 3))
+    c = draw(st.integers(1, 4))
+    shape = (n, c)
+    x = np.array(draw(st.lists(_floats(-bound, bound), min_size=n * c, max_size=n * c))).reshape(shape)
+    y = np.array(draw(st.lists(st.one_of(st.sampled_from([0.0, 1.0]), _floats(0.0, 1.0)),
+                               min_size=n * c, max_size=n * c))).reshape(shape)
+    a = draw(st.sampled_from([None, 0.25, 0.0, 1.0, draw(_floats(0.0, 1.0))])) if alpha else None
+    gamma = draw(st.sampled_from(gammas or [0.0, 0.5, 1.0, 2.0, 5.0]))
+    reduction = draw(st.sampled_from(reductions or ["none", "sum", "mean"]))
+    return x, y, _kw(gamma=gamma, alpha=a, reduction=reduction)
+
+
+def _coef(z, target, alpha):
+    c = z.shape[-1]
+    if np.issubdtype(target.dtype, np.integer):
+        t = np.zeros(z.shape)
+        if target.size:
+            np.put_along_axis(t, target[..., None], 1.0, axis=-1)
+    else:
+        t = target.astype(np.float64)
+    a = np.ones(c) if alpha is None else np.broadcast_to(np.asarray(alpha, dtype=np.float64), (c,))
+    return t * a
+
+
+def _reduced(a_n, per, expected, reduction):
+    with np.errstate(all="ignore"):
+        per = np.where(np.isfinite(per), np.abs(per), 0.0)
+        if reduction == "none":
+            return a_n / np.maximum(per, 1.0)
+        n = max(per.size, 1)
+        total = float(np.sum(a_n) + n * np.sum(per))
+        if reduction == "mean":
+            total = 2.0 * total / n
+        e = float(expected)
+        return np.float64(total / max(abs(e) if math.isfinite(e) else 1.0, 1.0))
+
+
+def _focal_cond(z, target, kwargs, expected, ref):
+    coef = _coef(z, target, kwargs.get("alpha"))
+    per = np.asarray(ref.focal_loss(z, target, **{**kwargs, "reduction": "none"}))
+    with np.errstate(all="ignore"):
+        zmax = np.max(np.abs(np.where(np.isfinite(z), z, 0.0)), axis=-1) if z.size else np.zeros(z.shape[:-1])
+        a_n = np.sum(np.abs(coef), axis=-1) * (zmax + math.log(max(z.shape[-1], 1)) + 1.0) \
+            * (1.0 + kwargs.get("gamma", 2.0))
+    return _reduced(a_n, per, expected, kwargs.get("reduction", "mean"))
+
+
+def _sfocal_cond(x, y, kwargs, expected, ref):
+    per = np.asarray(ref.sigmoid_focal_loss(x, y, **{**kwargs, "reduction": "none"}))
+    with np.errstate(all="ignore"):
+        a_n = (np.where(np.isfinite(x), np.abs(x), 0.0) + 1.0) * (kwargs.get("gamma", 2.0) + 2.0)
+    return _reduced(a_n, per, expected, kwargs.get("reduction", "mean"))
+
+
+# ---------------------------------------------------------------------------
+# examples
+# ---------------------------------------------------------------------------
+
+@check("focal.example.equal-logits", function=FOCAL, clause="focal.pt", kind="example",
+       description="two equal logits: p_t = 1/2, loss (1/2)^gamma ln 2; alpha_t = alpha[target] multiplies it")
+def _(fn, ctx):
+    for gamma in (0.0, 1.0, 2.0, 5.0):
+        got, call = _call(ctx, fn, FOCAL, (np.zeros((1, 2)), np.array([1])), {"gamma": gamma})
+        ctx.assert_close(got, 0.5 ** gamma * math.log(2), call=call, ulps=4, floor=1.0)
+    got, call = _call(ctx, fn, FOCAL, (np.zeros((2, 2)), np.array([0, 1])),
+                      {"alpha": np.array([0.25, 0.75]), "reduction": "none"})
+    ctx.assert_close(got, [0.25 * 0.25 * math.log(2), 0.75 * 0.25 * math.log(2)], call=call, ulps=4, floor=1.0)
+
+
+@check("sfocal.example.zero-logit", function=SFOCAL, clause="sfocal.pt", kind="example",
+       description="x = 0: p_t = 1/2, loss (1/2)^gamma ln 2 times alpha_t (0.25 for y = 1, 0.75 for y = 0)")
+def _(fn, ctx):
+    got, call = _call(ctx, fn, SFOCAL, (np.zeros(2), np.array([1.0, 0.0])),
+                      {"alpha": 0.25, "reduction": "none"})
+    ctx.assert_close(got, [0.25 * 0.25 * math.log(2), 0.75 * 0.25 * math.log(2)], call=call, ulps=4, floor=1.0)
+    got, call = _call(ctx, fn, SFOCAL, (np.zeros(2), np.array([1.0, 0.0])), {"gamma": 1.0, "reduction": "none"})
+    ctx.assert_close(got, [0.5 * math.log(2)] * 2, call=call, ulps=4, floor=1.0)
+
+
+# ---------------------------------------------------------------------------
+# values
+# ---------------------------------------------------------------------------
+
+@check("focal.value.options", function=FOCAL, clause="focal.def", kind="value",
+       description="matches the reference over index/soft targets, gamma, alpha (none/scalar/vector), reduction")
+def _(fn, ctx):
+    def body(case):
+        z, target, kwargs = case
+        expected = ctx.reference.focal_loss(z, target, **kwargs)
+        got, call = _call(ctx, fn, FOCAL, (z, target), kwargs)
+        ctx.assert_close(got, expected, call=call, floor=1.0,
+                         cond=_focal_cond(z, target, kwargs, expected, ctx.reference))
+    ctx.property(focal_case(), body)
+
+
+@check("focal.value.axis", function=FOCAL, clause="focal.def", kind="value",
+       description="axis=0 on transposed logits (and soft targets) gives the same losses")
+def _(fn, ctx):
+    def body(case):
+        z, target, kwargs = case
+        expected = ctx.reference.focal_loss(z, target, **kwargs)
+        tt = target if np.issubdtype(target.dtype, np.integer) else np.ascontiguousarray(target.T)
+        got, call = _call(ctx, fn, FOCAL, (np.ascontiguousarray(z.T), tt), {**kwargs, "axis": 0})
+        ctx.assert_close(got, expected, call=call, floor=1.0,
+                         cond=_focal_cond(z, target, kwargs, expected, ctx.reference))
+    ctx.property(focal_case(), body, max_examples=max(ctx.max_examples // 2, 5))
+
+
+@check("sfocal.value.options", function=SFOCAL, clause="sfocal.def", kind="value",
+       description="matches the reference over hard/soft targets, gamma, alpha and reduction")
+def _(fn, ctx):
+    def body(case):
+        x, y, kwargs = case
+        expected = ctx.reference.sigmoid_focal_loss(x, y, **kwargs)
+        got, call = _call(ctx, fn, SFOCAL, (x, y), kwargs)
+        ctx.assert_close(got, expected, call=call, floor=1.0,
+                         cond=_sfocal_cond(x, y, kwargs, expected, ctx.reference))
+    ctx.property(sfocal_case(), body)
+
+
+# ---------------------------------------------------------------------------
+# golden
+# ---------------------------------------------------------------------------
+
+def _golden(fn, ctx, function):
+    rows = [r for r in load_golden("focal") if r["function"] == function]
+    if not rows:
+        raise Skip("no golden rows for this function (conformance/golden/focal.jsonl missing)")
+    for row in rows:
+        got, call = _call(ctx, fn, function, tuple(row["args"]), row["kwargs"])
+        ctx.assert_close(got, row["expected"], call=call, ulps=row.get("ulps", 16.0),
+                         floor=row.get("floor", 1.0), what=f"{row['id']} ({row['clause']})")
+
+
+@check("focal.golden", function=FOCAL, clause="focal.accuracy", kind="golden",
+       description="confident rows, ±1e4, ±inf logits, gamma 0..5, alpha vectors against mpmath")
+def _(fn, ctx):
+    _golden(fn, ctx, FOCAL)
+
+
+@check("sfocal.golden", function=SFOCAL, clause="sfocal.accuracy", kind="golden",
+       description="logits ±1e4, ±1e308, ±inf and confident x = 40, 300, 700 against mpmath")
+def _(fn, ctx):
+    _golden(fn, ctx, SFOCAL)
+
+
+# ---------------------------------------------------------------------------
+# special values
+# ---------------------------------------------------------------------------
+
+@check("focal.special.inf", function=FOCAL, clause="focal.special.inf", kind="special",
+       description="+inf on the target alone gives 0; +inf elsewhere gives +inf; -inf masks a class")
+def _(fn, ctx):
+    z = np.array([[INF, 0.0, 1.0], [INF, 0.0, 1.0], [-INF, 0.0, 0.0], [-INF, 0.0, 1.0], [INF, INF, 0.0]])
+    y = np.array([0, 1, 1, 0, 0])
+    got, call = _call(ctx, fn, FOCAL, (z, y), {"reduction": "none"})
+    ctx.assert_close(got, [0.0, INF, 0.25 * math.log(2), INF, 0.25 * math.log(2)], call=call, ulps=4, floor=1.0)
+
+
+@check("focal.special.gamma-zero-certain", function=FOCAL, clause="focal.special.zero-power", kind="special",
+       description="gamma = 0 at p_t = 1 uses 0^0 = 1: the loss is 0 (not NaN)")
+def _(fn, ctx):
+    # Finite logits, so that only 0^0 is at stake: p_t rounds to 1 exactly here.
+    got, call = _call(ctx, fn, FOCAL, (np.array([[800.0, 0.0, 1.0], [1e4, 0.0, 0.0]]), np.array([0, 0])),
+                      {"gamma": 0.0, "reduction": "none"})
+    ctx.assert_close(got, [0.0, 0.0], call=call, ulps=4, floor=1.0)
+
+
+@check("focal.special.confident", function=FOCAL, clause="focal.special.confident", kind="special",
+       description="logits [40, 0], target 0: loss ~ e^-120 to relative accuracy (1 - p computed without cancellation)")
+def _(fn, ctx):
+    # 1 - p = e^-40 / (1 + e^-40) = s;  loss = s^2 * log1p(e^-40)
+    s = math.exp(-40.0) / (1.0 + math.exp(-40.0))
+    for gamma, expected in ((2.0, s * s * math.log1p(math.exp(-40.0))), (1.0, s * math.log1p(math.exp(-40.0)))):
+        got, call = _call(ctx, fn, FOCAL, (np.array([[40.0, 0.0]]), np.array([0])), {"gamma": gamma})
+        ctx.assert_close(got, expected, call=call, ulps=16, floor=0.0)
+
+
+@check("focal.special.nan", function=FOCAL, clause="focal.special.nan", kind="special",
+       description="NaN in a row gives NaN for that sample only")
+def _(fn, ctx):
+    got, call = _call(ctx, fn, FOCAL, (np.array([[np.nan, 0.0], [0.0, 0.0]]), np.array([1, 0])), {"reduction": "none"})
+    ctx.assert_close(got, [np.nan, 0.25 * math.log(2)], call=call, ulps=4, floor=1.0)
+
+
+@check("sfocal.special.inf", function=SFOCAL, clause="sfocal.special.inf", kind="special",
+       description="x = +inf: 0 for y = 1, +inf for y = 0 or 0.5 (and mirrored), gamma 0 and 2")
+def _(fn, ctx):
+    x = np.array([INF, INF, INF, -INF, -INF, -INF])
+    y = np.array([1.0, 0.0, 0.5, 0.0, 1.0, 0.5])
+    for gamma in (0.0, 2.0):
+        got, call = _call(ctx, fn, SFOCAL, (x, y), {"gamma": gamma, "reduction": "none"})
+        ctx.assert_close(got, [0.0, INF, INF, 0.0, INF, INF], call=call, floor=1.0)
+
+
+@check("sfocal.special.confident", function=SFOCAL, clause="sfocal.special.confident", kind="special",
+       description="x = 40, y = 1 keeps its loss ~ e^-120 (1 - p_t as sigmoid(-x), not 1 - sigmoid(x))")
+def _(fn, ctx):
+    s = 1.0 / (1.0 + math.exp(40.0))
+    got, call = _call(ctx, fn, SFOCAL, (np.array([40.0, -40.0]), np.array([1.0, 0.0])), {"reduction": "none"})
+    expected = s * s * math.log1p(math.exp(-40.0))
+    ctx.assert_close(got, [expected, expected], call=call, ulps=16, floor=0.0)
+
+
+@check("sfocal.special.huge", function=SFOCAL, clause="sfocal.special.huge", kind="special",
+       description="logits ±1e4, ±1e308 take their limits without overflow (|x| for a wrong sign, 0 for a right one)")
+def _(fn, ctx):
+    x = np.array([1e4, -1e4, 1e308, -1e308, 1e308, 1e4])
+    y = np.array([0.0, 1.0, 0.0, 1.0, 1.0, 0.5])
+    got, call = _call(ctx, fn, SFOCAL, (x, y), {"reduction": "none"})
+    ctx.assert_close(got, [1e4, 1e4, 1e308, 1e308, 0.0, 0.25 * 5e3], call=call, ulps=4, floor=1.0)
+
+
+# ---------------------------------------------------------------------------
+# identities and properties
+# ---------------------------------------------------------------------------
+
+@check("focal.identity.gamma-zero", function=FOCAL, clause="focal.identity.cross-entropy", kind="property",
+       needs=(SCE,), description="gamma = 0, alpha = None equals softmax_cross_entropy; with an alpha vector and "
+       "'none'/'sum' it equals softmax CE with weight = alpha")
+def _(fn, ctx):
+    sce = ctx.impl(SCE)
+
+    def body(case):
+        z, target, kwargs = case
+        red = kwargs.get("reduction", "mean")
+        alpha = kwargs.get("alpha")
+        got, call = _call(ctx, fn, FOCAL, (z, target), {**kwargs, "gamma": 0.0})
+        skw = _kw(reduction=red, weight=alpha)
+        other = ctx.call(sce, z, target, **skw)
+        cond = _focal_cond(z, target, {**kwargs, "gamma": 0.0}, np.nan_to_num(np.sum(other)), ctx.reference)
+        ctx.assert_close(got, other, call=f"{call}  vs  {format_call(SCE, (z, target), skw)}",
+                         floor=1.0, cond=2.0 * np.asarray(cond) + 2.0)
+
+    @st.composite
+    def cases(draw):
+        z, target, kwargs = draw(focal_case(alpha_kinds=("none", "vector"), gammas=[0.0]))
+        if "alpha" in kwargs and kwargs.get("reduction", "mean") == "mean":
+            kwargs["reduction"] = "sum"
+        return z, target, kwargs
+    ctx.property(cases(), body)
+
+
+@check("focal.identity.one-hot", function=FOCAL, clause="focal.identity.one-hot", kind="property",
+       description="integer targets equal their one-hot encoding, with any gamma and alpha")
+def _(fn, ctx):
+    def body(case):
+        z, target, kwargs = case
+        c = z.shape[-1]
+        onehot = np.eye(c)[target] if target.size else np.zeros((0, c))
+        got, call = _call(ctx, fn, FOCAL, (z, target), kwargs)
+        other, call2 = _call(ctx, fn, FOCAL, (z, onehot), kwargs)
+        ctx.assert_close(got, other, call=f"{call}  vs  {call2}", floor=1.0, ulps=4)
+    ctx.property(focal_case(soft=False), body)
+
+
+@check("focal.property.bound", function=FOCAL, clause="focal.property.bound", kind="property",
+       needs=(SCE,), description="with alpha = None the focal loss never exceeds cross entropy and decreases in gamma")
+def _(fn, ctx):
+    sce = ctx.impl(SCE)
+
+    def body(case):
+        z, target, kwargs = case
+        ce = ctx.call(sce, z, target, reduction="none")
+        prev = ce
+        for gamma in (0.5, 2.0, 5.0):
+            got, call = _call(ctx, fn, FOCAL, (z, target), {"gamma": gamma, "reduction": "none"})
+            with np.errstate(invalid="ignore"):
+                bad = np.asarray(got) > np.asarray(prev) * (1 + 1e-12) + 1e-300
+            ctx.assert_true(not np.any(bad), f"gamma={gamma}: focal loss above the loss at smaller gamma / CE",
+                            call=call)
+            prev = got
+    ctx.property(focal_case(alpha_kinds=("none",), reductions=["none"]), body)
+
+
+@check("sfocal.identity.gamma-zero", function=SFOCAL, clause="sfocal.identity.bce", kind="property",
+       needs=(SBCE,), description="gamma = 0, alpha = None equals sigmoid_binary_cross_entropy")
+def _(fn, ctx):
+    sbce = ctx.impl(SBCE)
+
+    def body(case):
+        x, y, kwargs = case
+        red = kwargs.get("reduction", "mean")
+        got, call = _call(ctx, fn, SFOCAL, (x, y), {"gamma": 0.0, **_kw(reduction=red)})
+        other = ctx.call(sbce, x, y, **_kw(reduction=red))
+        cond = _sfocal_cond(x, y, {"gamma": 0.0, "reduction": red}, np.nan_to_num(np.sum(other)), ctx.reference)
+        ctx.assert_close(got, other, call=f"{call}  vs  {format_call(SBCE, (x, y), _kw(reduction=red))}",
+                         floor=1.0, cond=2.0 * np.asarray(cond) + 2.0)
+    ctx.property(sfocal_case(alpha=False, gammas=[0.0]), body)
+
+
+@check("sfocal.identity.alpha", function=SFOCAL, clause="sfocal.alpha", kind="property",
+       description="alpha multiplies the y = 1 elements by alpha and the y = 0 elements by 1 - alpha")
+def _(fn, ctx):
+    def body(case):
+        x, y, kwargs = case
+        yb = (y > 0.5).astype(np.float64)
+        alpha = 0.25 if kwargs.get("alpha") is None else kwargs["alpha"]
+        base, call0 = _call(ctx, fn, SFOCAL, (x, yb), {"gamma": kwargs.get("gamma", 2.0), "reduction": "none"})
+        got, call = _call(ctx, fn, SFOCAL, (x, yb), {"gamma": kwargs.get("gamma", 2.0), "alpha": alpha,
+                                                     "reduction": "none"})
+        at = alpha * yb + (1 - alpha) * (1 - yb)
+        with np.errstate(invalid="ignore"):
+            expected = np.where(at == 0, 0.0, at * np.asarray(base, dtype=np.float64))
+        ctx.assert_close(got, expected, call=f"{call}  vs  alpha_t * {call0}", floor=1.0, ulps=4)
+    ctx.property(sfocal_case(), body)
+
+
+# ---------------------------------------------------------------------------
+# gradients
+# ---------------------------------------------------------------------------
+
+@check("focal.gradient.value", function=FOCAL + "_grad", clause="focal.gradient", kind="gradient",
+       description="g - p sum(g), g_c = alpha_c t_c (1-p_c)^gamma (gamma p_c log p_c / (1-p_c) - 1)")
+def _(fn, ctx):
+    def body(case):
+        z, target, kwargs = case
+        expected = ctx.reference.focal_loss_grad(z, target, **kwargs)
+        got, call = _call(ctx, fn, FOCAL + "_grad", (z, target), kwargs)
+        coef = _coef(z, target, kwargs.get("alpha"))
+        n = z.shape[0]
+        scale = 1.0 / n if kwargs.get("reduction", "mean") == "mean" and n else 1.0
+        mag = (np.sum(np.abs(coef), axis=-1, keepdims=True) + 1.0) * (1.0 + kwargs.get("gamma", 2.0)) * scale
+        ctx.assert_close(got, expected, call=call, ulps=16, floor=np.broadcast_to(mag, z.shape), cond=2.0)
+    ctx.property(focal_case(), body)
+
+
+@check("focal.gradient.closed-form", function=FOCAL + "_grad", clause="focal.gradient", kind="gradient",
+       description="gamma = 0: softmax - onehot; two equal logits with gamma = 2: -(1 + ln 2)/8 and +(1 + ln 2)/8")
+def _(fn, ctx):
+    got, call = _call(ctx, fn, FOCAL + "_grad", (np.zeros((1, 2)), np.array([0])), {"gamma": 0.0})
+    ctx.assert_close(got, [[-0.5, 0.5]], call=call, ulps=4, floor=1.0)
+    # p = 1/2: g_0 = (1/2)^2 (2 * (1/2) ln(1/2) / (1/2) - 1) = -(1 + 2 ln 2)/4;  grad = g (1 - p) = -(1 + 2 ln 2)/8
+    v = (1.0 + 2.0 * math.log(2.0)) / 8.0
+    got, call = _call(ctx, fn, FOCAL + "_grad", (np.zeros((1, 2)), np.array([0])), {"gamma": 2.0})
+    ctx.assert_close(got, [[-v, v]], call=call, ulps=8, floor=1.0)
+
+
+@check("sfocal.gradient.value", function=SFOCAL + "_grad", clause="sfocal.gradient", kind="gradient",
+       description="alpha_t m^gamma [sigmoid(x) - y + gamma (1 - 2y) ce sigmoid(x) sigmoid(-x) / m], m = 1 - p_t")
+def _(fn, ctx):
+    def body(case):
+        x, y, kwargs = case
+        expected = ctx.reference.sigmoid_focal_loss_grad(x, y, **kwargs)
+        got, call = _call(ctx, fn, SFOCAL + "_grad", (x, y), kwargs)
+        scale = 1.0 / x.size if kwargs.get("reduction", "mean") == "mean" and x.size else 1.0
+        with np.errstate(all="ignore"):
+            ce = np.asarray(ctx.reference.sigmoid_binary_cross_entropy(x, y, reduction="none"))
+            mag = (1.0 + kwargs.get("gamma", 2.0) * (1.0 + np.where(np.isfinite(ce), ce, 0.0))) * scale
+        ctx.assert_close(got, expected, call=call, ulps=16, floor=mag, cond=2.0)
+    ctx.property(sfocal_case(), body)
+
+
+@check("sfocal.gradient.closed-form", function=SFOCAL + "_grad", clause="sfocal.gradient", kind="gradient",
+       description="x = 0, gamma = 0: -1/2 for y = 1, +1/2 for y = 0; limits 0 at x = +inf, y = 1")
+def _(fn, ctx):
+    got, call = _call(ctx, fn, SFOCAL + "_grad", (np.zeros(2), np.array([1.0, 0.0])), {"gamma": 0.0, "reduction": "none"})
+    ctx.assert_close(got, [-0.5, 0.5], call=call, ulps=4, floor=1.0)
+    # gamma = 2, x = 0, y = 1: m = 1/2, ce = ln 2, r = 1/2: (1/4)(-1/2 - 2 (1/2) ln 2)
+    v = 0.25 * (-0.5 - math.log(2.0))
+    got, call = _call(ctx, fn, SFOCAL + "_grad", (np.zeros(1), np.ones(1)), {"reduction": "sum"})
+    ctx.assert_close(got, [v], call=call, ulps=8, floor=1.0)
+    got, call = _call(ctx, fn, SFOCAL + "_grad", (np.array([INF, -INF, INF]), np.array([1.0, 0.0, 0.0])),
+                      {"reduction": "none"})
+    ctx.assert_close(got, [0.0, 0.0, 1.0], call=call, ulps=4, floor=1.0)
+
+
+# ---------------------------------------------------------------------------
+# dtype
+# ---------------------------------------------------------------------------
+
+@check("focal.dtype.float32", function=FOCAL, clause="focal.accuracy", kind="dtype",
+       description="float32 logits: within float32 ulps of the float64 loss of the same input")
+def _(fn, ctx):
+    def body(case):
+        z, target, kwargs = case
+        z32 = z.astype(np.float32)
+        t32 = target if np.issubdtype(target.dtype, np.integer) else target.astype(np.float32)
+        kw32 = {k: (v.astype(np.float32) if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
+        got, call = _call(ctx, fn, FOCAL, (z32, t32), kw32)
+        z64 = z32.astype(np.float64)
+        t64 = t32 if np.issubdtype(t32.dtype, np.integer) else t32.astype(np.float64)
+        kw64 = {k: (v.astype(np.float64) if isinstance(v, np.ndarray) else v) for k, v in kw32.items()}
+        expected = ctx.reference.focal_loss(z64, t64, **kw64)
+        ctx.assert_close(got, expected, call=call, floor=1.0, dtype=np.float32,
+                         cond=_focal_cond(z64, t64, kw64, expected, ctx.reference))
+    ctx.property(focal_case(), body)
+
+
+@check("focal.dtype.float64", function=FOCAL, clause="focal.accuracy", kind="dtype",
+       description="float64 logits give a float64 result accurate to float64 ulps")
+def _(fn, ctx):
+    z = np.array([[2.0, 0.5, -1.0], [0.0, 3.0, 1.0]])
+    got, call = _call(ctx, fn, FOCAL, (z, np.array([0, 2])), {"reduction": "none"})
+    ctx.assert_true(np.asarray(got).dtype == np.float64, f"float64 input gave dtype {np.asarray(got).dtype}", call=call)
+    ctx.assert_close(got, ctx.reference.focal_loss(z, np.array([0, 2]), reduction="none"), call=call,
+                     ulps=16, floor=1.0)
+
+
+@check("sfocal.dtype.float32", function=SFOCAL, clause="sfocal.accuracy", kind="dtype",
+       description="float32 logits: within float32 ulps of the float64 loss of the same input")
+def _(fn, ctx):
+    def body(case):
+        x, y, kwargs = case
+        x32, y32 = x.astype(np.float32), y.astype(np.float32)
+        got, call = _call(ctx, fn, SFOCAL, (x32, y32), kwargs)
+        x64, y64 = x32.astype(np.float64), y32.astype(np.float64)
+        expected = ctx.reference.sigmoid_focal_loss(x64, y64, **kwargs)
+        ctx.assert_close(got, expected, call=call, floor=1.0, dtype=np.float32,
+                         cond=_sfocal_cond(x64, y64, kwargs, expected, ctx.reference))
+    ctx.property(sfocal_case(), body)
+
+
+@check("sfocal.dtype.float64", function=SFOCAL, clause="sfocal.accuracy", kind="dtype",
+       description="float64 logits give a float64 result accurate to float64 ulps")
+def _(fn, ctx):
+    x = np.array([-2.0, 0.5, 3.0, -1.5])
+    y = np.array([0.0, 1.0, 0.25, 1.0])
+    got, call = _call(ctx, fn, SFOCAL, (x, y), {"alpha": 0.25, "reduction": "none"})
+    ctx.assert_true(np.asarray(got).dtype == np.float64, f"float64 input gave dtype {np.asarray(got).dtype}", call=call)
+    ctx.assert_close(got, ctx.reference.sigmoid_focal_loss(x, y, alpha=0.25, reduction="none"), call=call,
+                     ulps=16, floor=1.0)
+
+
+# ---------------------------------------------------------------------------
+# invalid input
+# ---------------------------------------------------------------------------
+
+def _invalid(ctx, fn, name, args, kwargs):
+    ctx.assert_raises_or_nan(fn, args, kwargs, call=format_call(name, args, kwargs))
+
+
+@check("focal.invalid.options", function=FOCAL, clause="focal.invalid", kind="invalid",
+       description="gamma < 0, scalar alpha outside [0, 1], wrong alpha shape, bad targets, unknown reduction")
+def _(fn, ctx):
+    z, y = np.array([[1.0, 2.0, 3.0]]), np.array([2])
+    _invalid(ctx, fn, FOCAL, (z, y), {"gamma": -0.5})
+    _invalid(ctx, fn, FOCAL, (z, y), {"alpha": 1.5})
+    _invalid(ctx, fn, FOCAL, (z, y), {"alpha": -0.25})
+    _invalid(ctx, fn, FOCAL, (z, y), {"alpha": np.array([0.5, 0.5])})
+    _invalid(ctx, fn, FOCAL, (z, np.array([3])), {})
+    _invalid(ctx, fn, FOCAL, (z, np.array([0, 1])), {})
+    _invalid(ctx, fn, FOCAL, (z, np.array([[1.5, 0.0, -0.5]])), {})
+    _invalid(ctx, fn, FOCAL, (z, y), {"reduction": "avg"})
+
+
+@check("sfocal.invalid.options", function=SFOCAL, clause="sfocal.invalid", kind="invalid",
+       description="gamma < 0, alpha outside [0, 1], target outside [0, 1], shape mismatch, unknown reduction")
+def _(fn, ctx):
+    x, y = np.array([0.5, -1.0]), np.array([1.0, 0.0])
+    _invalid(ctx, fn, SFOCAL, (x, y), {"gamma": -1.0})
+    _invalid(ctx, fn, SFOCAL, (x, y), {"alpha": 1.25})
+    _invalid(ctx, fn, SFOCAL, (x, y), {"alpha": -0.25})
+    _invalid(ctx, fn, SFOCAL, (x, np.array([1.0, 2.0])), {})
+    _invalid(ctx, fn, SFOCAL, (x, np.array([1.0, 0.0, 1.0])), {})
+    _invalid(ctx, fn, SFOCAL, (x, y), {"reduction": "avg"})
