@@ -18,12 +18,13 @@ extensions = [
     "sphinx-mathjax-offline",
     "matplotlib.sphinxext.plot_directive",
     "spec_clauses",
+    "conformance_matrix",
 ]
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 source_suffix = {".md": "markdown"}
-exclude_patterns = ["_build", "_generated/**/*.json", "README.md"]
+exclude_patterns = ["_build", "_generated", "README.md", "conftest.py"]
 
 html_theme = "furo"
 html_title = "loss-spec"

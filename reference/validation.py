@@ -118,14 +118,14 @@ def check_in_range(value, name: str, lo: float, hi: float, *, lo_open=False, hi_
 def check_nonnegative(arr: np.ndarray, name: str) -> None:
     """Reject negative entries (NaN passes through)."""
     if np.any(arr < 0):
-        raise ValueError(f"{name} must be non-negative (probabilities), found {arr[arr < 0].flat[0]!r}")
+        raise ValueError(f"{name} must be non-negative (probabilities), found {float(arr[arr < 0].flat[0])!r}")
 
 
 def check_unit_interval(arr: np.ndarray, name: str) -> None:
     """Reject entries outside [0, 1] (NaN passes through)."""
     bad = (arr < 0) | (arr > 1)
     if np.any(bad):
-        raise ValueError(f"{name} must lie in [0, 1], found {arr[bad].flat[0]!r}")
+        raise ValueError(f"{name} must lie in [0, 1], found {float(arr[bad].flat[0])!r}")
 
 
 def check_same_shape(arr: np.ndarray, name: str, shape: tuple, what: str) -> None:

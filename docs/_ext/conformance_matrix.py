@@ -1,0 +1,120 @@
+"""Sphinx extension: the ``conformance-matrix`` directive.
+
+Reads the JSON reports that ``python -m conformance.matrix`` writes into
+``docs/_generated/matrix`` and renders functions × frameworks, then every known
+deviation and failure with its clause, measured error and smallest input.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+from docutils import nodes
+from docutils.parsers.rst import Directive
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+ADAPTERS = ("reference", "scipy", "torch", "jax", "keras", "sklearn", "onnxruntime")
+REPORTS = pathlib.Path(__file__).resolve().parent.parent / "_generated" / "matrix"
+
+
+def _cell(rows):
+    if not rows:
+        return "·"
+    statuses = [r["status"] for r in rows]
+    if statuses == ["not_provided"]:
+        return "not provided"
+    n = {s: statuses.count(s) for s in set(statuses)}
+    if n.get("fail") or n.get("error"):
+        return f"FAIL ({n.get('fail', 0) + n.get('error', 0)})"
+    if n.get("known_deviation"):
+        return f"deviation ({n['known_deviation']})"
+    if n.get("pass"):
+        return "pass"
+    return "skipped"
+
+
+def _text_row(cells, header=False):
+    row = nodes.row()
+    for cell in cells:
+        entry = nodes.entry()
+        para = nodes.paragraph()
+        para += cell if isinstance(cell, nodes.Node) else nodes.Text(str(cell))
+        entry += para
+        row += entry
+    return row
+
+
+class ConformanceMatrix(Directive):
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        reports = {}
+        for name in ADAPTERS:
+            path = REPORTS / f"{name}.json"
+            env.note_dependency(str(path))
+            if path.exists():
+                reports[name] = json.loads(path.read_text())
+            else:
+                logger.warning(f"conformance matrix: no report for {name} ({path}); run `make matrix`",
+                               location=env.docname)
+        from conformance.spec import FUNCTIONS
+
+        table = nodes.table(classes=["conformance-matrix"])
+        group = nodes.tgroup(cols=1 + len(ADAPTERS))
+        table += group
+        group += nodes.colspec(colwidth=30)
+        for _ in ADAPTERS:
+            group += nodes.colspec(colwidth=12)
+        head = nodes.thead()
+        group += head
+        head += _text_row(["function"] + [
+            f"{a} ({reports[a].get('duration_s', 0):.0f} s)" if a in reports else f"{a} (no report)"
+            for a in ADAPTERS])
+        body = nodes.tbody()
+        group += body
+        for function in FUNCTIONS:
+            cells = [nodes.literal(function, function)]
+            for a in ADAPTERS:
+                rows = [r for r in reports.get(a, {}).get("results", []) if r["function"] == function]
+                cells.append(_cell(rows) if a in reports else "no report")
+            body += _text_row(cells)
+        out = [table]
+        for a in ADAPTERS:
+            rows = [r for r in reports.get(a, {}).get("results", [])
+                    if r["status"] in ("known_deviation", "fail", "error")]
+            if not rows:
+                continue
+            section = nodes.section(ids=[f"matrix-{a}"])
+            section += nodes.title(text=f"{a}: deviations and failures")
+            lst = nodes.bullet_list()
+            for r in rows:
+                item = nodes.list_item()
+                para = nodes.paragraph()
+                para += nodes.strong(text=f"{r['status']} ")
+                para += nodes.literal(r["check"], r["check"])
+                para += nodes.Text(" — clause ")
+                ref = nodes.reference("", "", internal=True, refuri=f"#clause-{r['clause']}")
+                ref["clause_id"] = r["clause"]
+                ref += nodes.literal(r["clause"], r["clause"])
+                para += ref
+                para += nodes.Text(f": {r['message'][:400]}")
+                if r.get("max_ulp_error") is not None:
+                    para += nodes.Text(f" Error {r['max_ulp_error']:.3g} ulps.")
+                if r.get("counterexample"):
+                    para += nodes.Text(" Smallest input: ")
+                    ce = r["counterexample"]
+                    para += nodes.literal(ce, ce if len(ce) < 300 else ce[:297] + "...")
+                item += para
+                lst += item
+            section += lst
+            out.append(section)
+        return out
+
+
+def setup(app):
+    app.add_directive("conformance-matrix", ConformanceMatrix)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
