@@ -1,0 +1,1 @@
+"""Deliberately faulty implementations the conformance suite must catch."""

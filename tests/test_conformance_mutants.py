@@ -1,0 +1,43 @@
+"""The suite tests itself: plausible bugs fail the clause they break; the reference passes."""
+
+import types
+
+import pytest
+
+import reference as ref
+from conformance.registry import load_all_checks
+from conformance.runner import run_check
+from tests.faulty import mutants
+
+CHECKS = load_all_checks()
+
+
+def _failed_clauses(function, replacement):
+    impl = types.SimpleNamespace(**{n: getattr(ref, n) for n in ref.__all__})
+    setattr(impl, function, replacement)
+    rows = [run_check(c, impl, max_examples=10) for c in CHECKS.values() if c.function == function]
+    return {r["clause"] for r in rows if r["status"] in ("fail", "error")}
+
+
+@pytest.mark.parametrize("function, mutant, clause", [
+    ("softmax", mutants.unstable_softmax, "softmax.special.huge"),
+    ("kl_divergence", mutants.swapped_kl, "info.kl.definition"),
+    ("kl_divergence", mutants.swapped_kl, "info.prop.kl-asymmetric"),
+    ("softmax_cross_entropy", mutants.weighted_mean_over_n, "red.weights.sce"),
+    ("binary_cross_entropy", mutants.clamped_bce, "bce.special.zero-one"),
+    ("entropy", mutants.float32_entropy, "info.accuracy"),
+    ("focal_loss", mutants.no_modulation_focal, "focal.def"),
+    ("softmax_cross_entropy_grad", mutants.wrong_sign_sce_grad, "sce.gradient"),
+])
+def test_mutant_fails_its_clause(function, mutant, clause):
+    assert clause in _failed_clauses(function, mutant)
+
+
+@pytest.mark.parametrize("function", sorted({c.function for c in CHECKS.values()}))
+def test_reference_passes_every_check(function):
+    impl = types.SimpleNamespace(**{n: getattr(ref, n) for n in ref.__all__})
+    if not hasattr(impl, function):
+        pytest.skip(f"the reference has no {function} yet")
+    bad = [(r["check"], r["message"]) for c in CHECKS.values() if c.function == function
+           for r in [run_check(c, impl, max_examples=10)] if r["status"] in ("fail", "error")]
+    assert not bad
