@@ -10,7 +10,7 @@ HTML   := docs/_build/html
 GEN    := docs/_generated
 SPHINX := $(BIN)/sphinx-build -W --keep-going -n -b html docs $(HTML)
 
-.PHONY: env docs matrix test unit accuracy bench golden clean
+.PHONY: env docs matrix test bench golden clean
 
 env: $(STAMP)
 
@@ -35,11 +35,9 @@ docs: matrix
 test: docs
 	$(BIN)/python -m pytest -q
 
-accuracy: $(STAMP)
-	$(PY) -m benchmarks.accuracy --out $(GEN)/accuracy
-
+# Wall time of a full conformance run per built-in adapter (prints figures only).
 bench: $(STAMP)
-	$(PY) -m benchmarks.speed
+	$(PY) -m benchmarks.conformance_time
 
 golden: $(STAMP)
 	$(PY) -m conformance.golden.generate
