@@ -1,114 +1,210 @@
-"""Validate an implementation of the loss functions against the spec.
+"""Check an implementation of the loss functions against the spec.
 
 Usage::
 
     python -m conformance --impl TARGET [--only NAME[,NAME...]] [--report PATH]
-                          [--junitxml PATH] [--known-deviations FILE]
+                          [--junitxml PATH] [--known-deviations FILE]...
                           [--max-examples N] [--seed N] [--timeout S]
     python -m conformance --list
 
-``TARGET`` is a built-in adapter (reference, scipy, torch, jax, keras, sklearn,
-onnxruntime), an importable module path (``mypkg.losses``) or a ``.py`` file.
+``TARGET`` is a built-in adapter (``reference``, ``scipy``, ``torch``, ``jax``,
+``keras``, ``sklearn``, ``onnxruntime``), an importable module path
+(``mypkg.losses``) or the path of a ``.py`` file.  The module has attributes
+named after the contract's functions; a function it lacks is reported as *not
+provided*.  For a built-in adapter its file of known deviations
+(``conformance/known_deviations/<name>.toml``) is loaded automatically.
 
-Exit status: 0 when every check of every provided function passed, was skipped
-or is a listed known deviation; 1 when a check failed or raised (or the run was
-interrupted); 2 for a usage error or a target that cannot be imported.
+Options
+-------
+--impl TARGET           what to check (required unless ``--list``)
+--only NAMES            comma-separated function names; a gradient is a
+                        function of its own (``softmax_cross_entropy_grad``)
+--report PATH           write the JSON report (atomically)
+--junitxml PATH         write a JUnit XML report (one test case per check)
+--known-deviations FILE a TOML file of accepted deviations (repeatable)
+--max-examples N        hypothesis examples per property check (default 50)
+--seed N                0 (default) derandomises hypothesis; other values seed it
+--timeout S             seconds one check may take (default 30)
+--list                  list every check with its kind and clause, by function
+
+The checks run in a child process, one at a time.  A check that exceeds
+``--timeout`` or whose process dies (a segfault, ``os._exit``, a signal) is
+reported as an error, and the remaining checks run in a fresh process; after two
+such checks of one function its remaining checks are reported as errors
+without being run.  Ctrl-C
+or SIGTERM stops the run; the reports of what was checked are still written,
+marked ``"interrupted": true``.
+
+The terminal shows one line per function as it completes (with a live line of
+the running check on a terminal), then every failure with its clause, expected
+and actual values, the error in ulps and the smallest failing input as a call,
+the known deviations grouped by reason, stale deviation entries and the totals.
+
+Exit status
+-----------
+0  every check of every provided function passed, was skipped, or is a listed
+   known deviation (stale entries do not change it);
+1  a check failed or raised, or the run was interrupted;
+2  a usage error (unknown option or function name, unreadable deviations file)
+   or a target that cannot be imported (one line on stderr names the error).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
-from . import report as reporting
-from .registry import load_all_checks
-from .runner import ImportFailure, exit_status, run
-from .spec import FUNCTIONS
+PROG = "python -m conformance"
 
 
 def _parser():
-    p = argparse.ArgumentParser(prog="python -m conformance", description=__doc__.split("\n")[0])
-    p.add_argument("--impl", help="built-in adapter, module path or .py file")
-    p.add_argument("--only", help="comma-separated function names")
-    p.add_argument("--report", help="write the JSON report here")
-    p.add_argument("--junitxml", help="write a JUnit XML report here")
-    p.add_argument("--known-deviations", action="append", default=[], metavar="FILE")
-    p.add_argument("--max-examples", type=int, default=50)
-    p.add_argument("--seed", type=int, default=0, help="0 derandomises hypothesis (default)")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds per check (default 30)")
-    p.add_argument("--list", action="store_true", help="list every check with its clause")
+    p = argparse.ArgumentParser(prog=PROG, description="Check an implementation of the loss "
+                                "functions against the loss-spec clauses.")
+    p.add_argument("--impl", metavar="TARGET", help="built-in adapter, module path or .py file")
+    p.add_argument("--only", metavar="NAME[,NAME...]", help="comma-separated function names")
+    p.add_argument("--report", metavar="PATH", help="write the JSON report here")
+    p.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report here")
+    p.add_argument("--known-deviations", action="append", default=[], metavar="FILE",
+                   help="TOML file of known deviations (repeatable)")
+    p.add_argument("--max-examples", type=int, default=50, metavar="N",
+                   help="hypothesis examples per property (default 50)")
+    p.add_argument("--seed", type=int, default=0, metavar="N",
+                   help="0 derandomises hypothesis (default); other values seed it")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                   help="seconds one check may take (default 30)")
+    p.add_argument("--list", action="store_true", help="list every check with its kind and clause")
     return p
 
 
-def _list() -> int:
+def _usage_error(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def list_checks(out=None) -> int:
+    from .registry import load_all_checks
+    from .spec import FUNCTIONS
+
+    out = out or sys.stdout
     checks = load_all_checks()
-    for function in FUNCTIONS:
-        rows = sorted((c for c in checks.values() if c.function == function), key=lambda c: c.id)
-        if not rows:
-            continue
-        print(function)
-        for c in rows:
-            print(f"  {c.id:<48} {c.kind:<9} clause {c.clause}")
+    known = set(FUNCTIONS)
+    groups = [(f, [c for c in checks.values() if c.function == f]) for f in FUNCTIONS]
+    stray = sorted({c.function for c in checks.values() if c.function not in known})
+    groups += [(f, [c for c in checks.values() if c.function == f]) for f in stray]
+    total = 0
+    for function, rows in groups:
+        print(f"{function} ({len(rows)} checks)" if rows else f"{function} (no checks yet)", file=out)
+        for c in sorted(rows, key=lambda c: c.id):
+            print(f"  {c.id:<46} {c.kind:<9} clause {c.clause}", file=out)
+            total += 1
+    print(f"{total} checks", file=out)
     return 0
+
+
+class _Progress:
+    """One line per function; on a terminal also a live line for the running check."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.live = stream.isatty() and os.environ.get("TERM") != "dumb"
+        self.dirty = False
+
+    def _clear(self):
+        if self.dirty:
+            self.stream.write("\r\033[K")
+            self.dirty = False
+
+    def on_check(self, index, total, check):
+        if self.live:
+            self._clear()
+            width = 100
+            text = f"[{index}/{total}] {check.function}: {check.id}"
+            self.stream.write(text[:width])
+            self.stream.flush()
+            self.dirty = True
+
+    def on_function(self, function, rows):
+        from .report import function_line
+
+        self._clear()
+        print(function_line(function, rows), file=self.stream, flush=True)
+
+    def done(self):
+        self._clear()
+        self.stream.flush()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main(argv=None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # argparse exits with status 2 on a usage error
     if args.list:
-        return _list()
+        return list_checks()
     if not args.impl:
         parser.print_usage(sys.stderr)
-        print("python -m conformance: error: --impl is required", file=sys.stderr)
-        return 2
+        return _usage_error("--impl is required (or --list)")
+
+    from . import report as reporting
+    from .runner import ImportFailure, exit_status, load_deviations, run
+    from .spec import FUNCTIONS
+
     only = None
-    if args.only:
+    if args.only is not None:
         only = [n.strip() for n in args.only.split(",") if n.strip()]
         unknown = [n for n in only if n not in FUNCTIONS]
-        if unknown:
-            print(f"python -m conformance: error: unknown function(s) in --only: {', '.join(unknown)}",
-                  file=sys.stderr)
-            return 2
+        if unknown or not only:
+            return _usage_error(f"unknown function name(s) in --only: {', '.join(unknown) or '(none given)'}"
+                                f"; see --list for the names")
     if args.max_examples < 1:
-        print("python -m conformance: error: --max-examples must be >= 1", file=sys.stderr)
-        return 2
-    # SIGTERM behaves like Ctrl-C: the report of what was checked is still written.
-    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
-
-    def progress(function, rows):
-        print(reporting.function_line(function, rows), flush=True)
-
-    print(f"conformance: checking {args.impl} against the loss spec", flush=True)
+        return _usage_error("--max-examples must be at least 1")
+    if not args.timeout > 0:
+        return _usage_error("--timeout must be a positive number of seconds")
+    for path in args.known_deviations:
+        if not os.path.isfile(path):
+            return _usage_error(f"--known-deviations: no such file: {path}")
     try:
-        report = run(args.impl, only=only, max_examples=args.max_examples, seed=args.seed,
-                     timeout=args.timeout, known_deviations=args.known_deviations, progress=progress)
-    except ImportFailure as exc:
-        print(f"python -m conformance: error: {exc}", file=sys.stderr)
-        return 2
+        load_deviations(args.impl, args.known_deviations)
     except (OSError, ValueError) as exc:
-        print(f"python -m conformance: error: {exc}", file=sys.stderr)
-        return 2
-    failures = [r for r in report["results"] if r["status"] in ("fail", "error")]
-    if failures:
-        print()
-        for row in failures:
-            print(reporting.failure_block(row))
-    deviations = [r for r in report["results"] if r["status"] == "known_deviation"]
-    if deviations:
-        print(f"\n{len(deviations)} known deviations:")
-        for row in deviations:
-            print(f"  {row['check']} [clause {row['clause']}]: {row['deviation']['reason']}")
-    for entry in report["stale_deviations"]:
-        print(f"stale known deviation (no longer happens): {entry['reason']} {entry['checks']}")
-    s = report["summary"]
-    print(f"\n{report['implementation']}: " + ", ".join(f"{v} {k}" for k, v in sorted(s.items()))
-          + f" in {report['duration_s']:.1f} s" + (" (INTERRUPTED)" if report["interrupted"] else ""))
-    if args.report:
-        reporting.write_json(report, args.report)
-    if args.junitxml:
-        reporting.write_junit(report, args.junitxml)
-    return exit_status(report)
+        return _usage_error(f"known deviations: {exc}")
+
+    # SIGTERM behaves like Ctrl-C: the report of what was checked is still written.
+    # (SIGINT too, even when the shell started us with it ignored.)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    progress = _Progress(sys.stdout)
+    print(f"conformance: checking {args.impl} against loss-spec", flush=True)
+    try:
+        try:
+            report = run(args.impl, only=only, max_examples=args.max_examples, seed=args.seed,
+                         timeout=args.timeout, known_deviations=args.known_deviations,
+                         progress=progress.on_function, on_check=progress.on_check)
+        except ImportFailure as exc:
+            progress.done()
+            return _usage_error(str(exc).replace("\n", " "))
+        except KeyboardInterrupt:  # before the run started: nothing to report
+            progress.done()
+            print(f"{PROG}: interrupted", file=sys.stderr)
+            return 1
+        progress.done()
+        # Write the reports first, so that a second Ctrl-C while printing loses nothing.
+        if args.report:
+            reporting.write_json(report, args.report)
+        if args.junitxml:
+            reporting.write_junit(report, args.junitxml)
+        for line in reporting.summary_lines(report):
+            print(line)
+        if args.report:
+            print(f"report: {args.report}")
+        sys.stdout.flush()
+        return exit_status(report)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 if __name__ == "__main__":

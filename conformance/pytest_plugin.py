@@ -1,47 +1,105 @@
 """pytest plugin: ``pytest --pyargs conformance --impl TARGET`` runs the suite as tests.
 
-Inert unless ``--impl`` is given.
+Registered as the ``pytest11`` entry point ``conformance``.  It is inert unless
+``--impl`` is given: without it, it adds its options and nothing else (the
+project's own tests never see it).  With ``--impl``, ``conformance/test_suite.py``
+gets one test per check (in contract order), run in the pytest process:
+
+* a passing check passes;
+* a failing or erroring check fails with its clause, message and smallest input,
+  unless a known deviation matches: then it is an expected failure (xfail);
+* a skipped check, and every check of a function the target does not provide,
+  is skipped.
+
+Options: ``--impl TARGET``, ``--conformance-only NAME[,NAME...]``,
+``--conformance-max-examples N`` (50), ``--conformance-seed N`` (0),
+``--conformance-known-deviations FILE`` (repeatable; a built-in adapter's own
+file is always loaded), ``--conformance-timeout S`` (30, per check, best effort
+in-process).
 """
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
+
+_PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("conformance", "loss-spec conformance suite")
-    group.addoption("--impl", default=None, help="implementation to check (adapter, module or .py file)")
-    group.addoption("--conformance-only", default=None, help="comma-separated function names")
-    group.addoption("--conformance-max-examples", type=int, default=50)
-    group.addoption("--conformance-seed", type=int, default=0)
-    group.addoption("--conformance-known-deviations", action="append", default=[])
+    group.addoption("--impl", default=None, metavar="TARGET",
+                    help="check this implementation against loss-spec (built-in adapter, module or .py file); "
+                         "run with --pyargs conformance")
+    group.addoption("--conformance-only", default=None, metavar="NAMES",
+                    help="comma-separated contract function names to check")
+    group.addoption("--conformance-max-examples", type=int, default=50, metavar="N",
+                    help="hypothesis examples per property check (default 50)")
+    group.addoption("--conformance-seed", type=int, default=0, metavar="N",
+                    help="0 derandomises hypothesis (default)")
+    group.addoption("--conformance-known-deviations", action="append", default=[], metavar="FILE",
+                    help="TOML file of known deviations (repeatable)")
+    group.addoption("--conformance-timeout", type=float, default=30.0, metavar="S",
+                    help="seconds one check may take (default 30)")
+
+
+def _active(config) -> bool:
+    return bool(config.getoption("--impl", default=None))
+
+
+def _only(config):
+    from .spec import FUNCTIONS
+
+    only = config.getoption("--conformance-only")
+    if not only:
+        return list(FUNCTIONS)
+    names = [n.strip() for n in only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in FUNCTIONS]
+    if unknown or not names:
+        raise pytest.UsageError(f"--conformance-only: unknown function name(s): {', '.join(unknown) or '(none)'}")
+    return names
+
+
+def pytest_configure(config):
+    if _active(config):
+        _only(config)  # a usage error before collection
+        config.addinivalue_line("markers", "conformance: a loss-spec conformance check")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With ``--impl``, collect only ``test_suite.py`` inside this package (not its
+    modules' doctests, which ``--doctest-modules`` would otherwise pick up)."""
+    if not _active(config):
+        return None
+    path = pathlib.Path(collection_path).resolve()
+    if path.is_file() and _PACKAGE_DIR in path.parents and path.name != "test_suite.py":
+        return True
+    return None
 
 
 def pytest_generate_tests(metafunc):
     if "conformance_check" not in metafunc.fixturenames:
         return
-    target = metafunc.config.getoption("--impl")
     ids = []
-    if target:
-        from .registry import load_all_checks
-        from .spec import FUNCTIONS
+    if _active(metafunc.config):
+        from .runner import selected_checks
 
-        only = metafunc.config.getoption("--conformance-only")
-        wanted = set(only.split(",")) if only else set(FUNCTIONS)
-        ids = sorted(c.id for c in load_all_checks().values() if c.function in wanted)
+        ids = [c.id for c in selected_checks(_only(metafunc.config))]
     metafunc.parametrize("conformance_check", ids)
 
 
 @pytest.fixture(scope="session")
 def conformance_target(request):
-    from . import deviations
-    from .adapters import BUILTIN
-    from .runner import resolve
+    """``(implementation module, known-deviation entries)`` for the session."""
+    from .runner import ImportFailure, load_deviations, resolve
 
     target = request.config.getoption("--impl")
     if not target:
         pytest.skip("no --impl given")
-    entries = deviations.builtin(target) if target in BUILTIN else []
-    for path in request.config.getoption("--conformance-known-deviations"):
-        entries += deviations.load(path)
-    return resolve(target), entries
+    try:
+        implementation = resolve(target)
+    except ImportFailure as exc:
+        raise pytest.UsageError(str(exc)) from None
+    entries = load_deviations(target, request.config.getoption("--conformance-known-deviations"))
+    return implementation, entries

@@ -1,4 +1,8 @@
-"""The conformance checks as pytest items (collected with ``--pyargs conformance``)."""
+"""The conformance checks as pytest items.
+
+Collected by ``pytest --pyargs conformance --impl TARGET`` (see
+:mod:`conformance.pytest_plugin`); without ``--impl`` there is nothing to run.
+"""
 
 import pytest
 
@@ -10,16 +14,25 @@ from conformance.runner import run_check
 def test_check(conformance_check, conformance_target, request):
     implementation, entries = conformance_target
     check = load_all_checks()[conformance_check]
+    config = request.config
     if not callable(getattr(implementation, check.function, None)):
-        pytest.skip(f"{check.function} not provided")
+        pytest.skip(f"not provided: {config.getoption('--impl')} has no {check.function}")
     row = run_check(check, implementation,
-                    max_examples=request.config.getoption("--conformance-max-examples"),
-                    seed=request.config.getoption("--conformance-seed"))
+                    max_examples=config.getoption("--conformance-max-examples"),
+                    seed=config.getoption("--conformance-seed"),
+                    timeout=config.getoption("--conformance-timeout"))
+    for key in ("clause", "kind", "max_abs_error", "max_ulp_error"):
+        request.node.user_properties.append((key, row.get(key)))
     if row["status"] == "skipped":
         pytest.skip(row["message"])
     if row["status"] in ("fail", "error"):
         entry = deviations.match(entries, check.id)
         if entry is not None:
-            pytest.xfail(f"known deviation: {entry['reason']}")
-        pytest.fail(f"[clause {check.clause}] {row['message']}\ncall: {row.get('counterexample')}",
-                    pytrace=False)
+            pytest.xfail(f"known deviation: {entry['reason']} ({entry['why']}) [{row['message'][:300]}]")
+        lines = [f"{row['status']}: {check.id} [clause {check.clause}]", row["message"]]
+        if row.get("expected") is not None or row.get("got") is not None:
+            lines.append(f"expected {row.get('expected')!s:.300}")
+            lines.append(f"got      {row.get('got')!s:.300}")
+        if row.get("counterexample"):
+            lines.append(f"call: {row['counterexample']}")
+        pytest.fail("\n".join(lines), pytrace=False)

@@ -1,0 +1,167 @@
+"""A faulty implementation cannot stop a conformance run or lose its report.
+
+Functions that raise, return None, the wrong shape or NaN, hang, or kill their
+own process are each reported with the reason, and the other functions are
+still checked.  Ctrl-C and SIGTERM end the run with a report marked interrupted.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from conformance import runner
+from conformance.registry import load_all_checks
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+
+
+def cli(*args, timeout=240):
+    return subprocess.run([sys.executable, "-m", "conformance", *args], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def by_function(report_path):
+    data = json.loads(Path(report_path).read_text())
+    rows = {}
+    for r in data["results"]:
+        rows.setdefault(r["function"], []).append(r)
+    return data, rows
+
+
+def test_raising_none_shape_nan_and_hanging_functions(tmp_path):
+    report = tmp_path / "r.json"
+    out = cli("--impl", "tests.faulty.misbehaving", "--max-examples", "3", "--timeout", "2",
+              "--only", "softmax,log_softmax,logsumexp,sigmoid,log_sigmoid,entropy", "--report", str(report))
+    assert out.returncode == 1
+    data, rows = by_function(report)
+    assert not data["interrupted"]
+    # raises: an error naming the exception type and message
+    assert any(r["status"] == "error" and r["message"].startswith("RuntimeError: kernel not implemented")
+               for r in rows["softmax"])
+    # hangs: the first checks time out, the others are not run (each would cost the limit)
+    hang = [r["message"] for r in rows["log_softmax"]]
+    assert all(r["status"] == "error" for r in rows["log_softmax"])
+    assert hang[0].startswith("timed out after 2 s") and hang[1].startswith("timed out after 2 s")
+    assert all(m.startswith(f"not run: {runner.MAX_TIMEOUTS_PER_FUNCTION} earlier checks") for m in hang[2:])
+    assert len(hang) == len([c for c in load_all_checks().values() if c.function == "log_softmax"])
+    # returns None
+    assert any(r["status"] == "fail" and "returned None" in r["message"] for r in rows["logsumexp"])
+    # wrong shape
+    assert any(r["status"] == "fail" and "shape (3,)" in r["message"] for r in rows["log_sigmoid"])
+    # NaN where a number is due: a failure with expected, got and the input
+    nan_rows = [r for r in rows["entropy"] if r["status"] == "fail" and r["check"] == "entropy.example.coin"]
+    assert nan_rows and nan_rows[0]["expected"] == pytest.approx(0.6931471805599453)
+    assert nan_rows[0]["counterexample"].startswith("entropy(np.array([0.5, 0.5]")
+    assert nan_rows[0]["max_ulp_error"] == float("inf")
+    # the correct function is still checked after the hang (in a fresh process)
+    assert all(r["status"] == "pass" for r in rows["sigmoid"] if ".property." not in r["check"])
+
+
+def test_crashing_functions_are_errors_and_the_run_goes_on(tmp_path):
+    report = tmp_path / "r.json"
+    out = cli("--impl", "tests.faulty.crashing", "--max-examples", "3",
+              "--only", "softmax,log_softmax,logsumexp,sigmoid,log_sigmoid", "--report", str(report))
+    assert out.returncode == 1
+    data, rows = by_function(report)
+    first = {f: rows[f][0]["message"] for f in ("softmax", "log_softmax", "logsumexp")}
+    assert first["softmax"].startswith("the process died (signal 11, SIGSEGV)")
+    assert first["log_softmax"].startswith("the process died (exit status 3)")
+    assert first["logsumexp"].startswith("the process died (signal 9, SIGKILL)")
+    for f in ("softmax", "log_softmax", "logsumexp"):
+        assert all(r["status"] == "error" for r in rows[f])
+    # sigmoid prints to stdout (JSON-looking text included) and reads stdin: the
+    # protocol is undisturbed and its checks pass; so do log_sigmoid's
+    assert {r["status"] for r in rows["sigmoid"] + rows["log_sigmoid"]} == {"pass"}
+    assert "this line is not part of the protocol" not in out.stdout
+
+
+def test_a_target_that_dies_on_import_is_a_one_line_error():
+    out = cli("--impl", "tests.faulty.crash_on_import")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "python -m conformance: error: cannot import 'tests.faulty.crash_on_import': the process died (exit status 7)"]
+
+
+def test_the_child_process_sees_the_callers_sys_path(tmp_path, monkeypatch):
+    """`runner.run` from Python: a module importable here is importable in the child."""
+    (tmp_path / "my_losses_for_isolation.py").write_text(textwrap.dedent("""
+        import numpy as np
+        def sigmoid(x):
+            x = np.asarray(x, dtype=np.float64)
+            return np.exp(-np.logaddexp(0.0, -x))
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = runner.run("my_losses_for_isolation", only=["sigmoid", "softmax"], max_examples=3)
+    statuses = {r["function"]: r["status"] for r in report["results"]}
+    assert statuses["softmax"] == "not_provided"
+    assert any(r["function"] == "sigmoid" and r["status"] == "pass" for r in report["results"])
+    with pytest.raises(runner.ImportFailure, match="no_module_by_this_name"):
+        runner.run("no_module_by_this_name", only=["sigmoid"])
+
+
+def _interrupt(tmp_path, sig, seed):
+    report = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "--impl", "tests.faulty.misbehaving",
+                             "--only", "softmax,log_softmax,sigmoid", "--timeout", "120", "--report", str(report),
+                             "--seed", str(seed)],
+                            cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    guard = threading.Timer(100, proc.kill)
+    guard.start()
+    try:
+        seen = []
+        for line in proc.stdout:  # softmax is done when its line appears; log_softmax then hangs
+            seen.append(line)
+            if "softmax" in line and "passed" in line:
+                break
+        proc.send_signal(sig)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        guard.cancel()
+    return proc.returncode, "".join(seen) + rest, err, report
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_still_writes_its_report(tmp_path, sig):
+    seed = 900_000_000 + os.getpid() * 10 + int(sig)  # marks this run's child process
+    code, out, err, report = _interrupt(tmp_path, sig, seed)
+    assert code == 1, out + err
+    data = json.loads(report.read_text())
+    assert data["interrupted"] is True and data["finished"]
+    functions = {r["function"] for r in data["results"]}
+    assert "softmax" in functions and "sigmoid" not in functions
+    assert data["summary"]["error"] == sum(r["status"] == "error" for r in data["results"])
+    assert "INTERRUPTED" in out and "Traceback" not in err
+    # no child process is left behind (its command line carries the seed)
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert f'"seed": {seed}' not in ps
+
+
+def test_in_process_run_check_reports_the_same_statuses():
+    """`run_check` (used by the pytest plugin) classifies like the isolated run."""
+    import types
+
+    import numpy as np
+
+    import reference as ref
+
+    check = load_all_checks()["entropy.example.coin"]
+
+    def raising(p, axis=-1, base=None):
+        raise ValueError("boom")
+
+    def nan(p, axis=-1, base=None):
+        return np.float64(np.nan)
+
+    assert runner.run_check(check, types.SimpleNamespace(entropy=ref.entropy))["status"] == "pass"
+    row = runner.run_check(check, types.SimpleNamespace(entropy=raising))
+    assert row["status"] == "error" and row["message"].startswith("ValueError: boom")
+    row = runner.run_check(check, types.SimpleNamespace(entropy=nan))
+    assert row["status"] == "fail" and row["got"] is not None
