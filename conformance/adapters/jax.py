@@ -344,8 +344,9 @@ _ctc, (_ctc_grad, _) = _jit_pair(_ctc_core, ("blank", "reduction"))
 
 def _paddings(lengths, size, dtype):
     """optax's padding indicators: 1.0 at positions past a row's length."""
-    lengths = np.asarray(lengths).reshape(-1, 1)
-    return jnp.asarray((np.arange(size)[None, :] >= lengths).astype(dtype))
+    # lengths (N,) -> (N, 1); any other shape is passed on as given (no repair)
+    lengths = np.expand_dims(np.asarray(lengths), -1)
+    return jnp.asarray((np.arange(size) >= lengths).astype(dtype))
 
 
 def _ctc_args(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity):
@@ -355,12 +356,11 @@ def _ctc_args(log_probs, targets, input_lengths, target_lengths, blank, reductio
     lp = _float(log_probs)
     if lp.ndim != 3:
         raise ValueError(f"log_probs must be (N, T, C), got shape {lp.shape}")
-    n, t, _ = lp.shape
+    t = lp.shape[1]
     tg = np.asarray(targets)
-    tg = tg.reshape(n, -1) if tg.ndim != 2 else tg
     dtype = np.dtype(lp.dtype)
     args = (lp, _index(tg), _paddings(input_lengths, t, dtype),
-            _paddings(target_lengths, tg.shape[1], dtype))
+            _paddings(target_lengths, tg.shape[-1], dtype))
     return args, dict(blank=int(blank), reduction=reduction)
 
 

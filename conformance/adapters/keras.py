@@ -483,8 +483,6 @@ def _ctc_args(log_probs, targets, input_lengths, target_lengths, zero_infinity):
         raise NotImplementedError("keras.ops.ctc_loss has no zero_infinity")
     lp = _float(log_probs)
     tg = np.asarray(targets)
-    if tg.ndim != 2 and lp.ndim == 3:
-        tg = tg.reshape(lp.shape[0], -1)
     return (lp, jnp.asarray(tg.astype(np.int32)), jnp.asarray(np.asarray(target_lengths).astype(np.int32)),
             jnp.asarray(np.asarray(input_lengths).astype(np.int32)))
 
