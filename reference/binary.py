@@ -50,6 +50,46 @@ def _times(coef, value):
         return np.where((coef == 0) & ~np.isnan(value), 0.0, coef * value)
 
 
+def _softplus_both(x):
+    """``(softplus(-x), softplus(x))`` with one ``log1p(exp(-|x|))`` for both.
+
+    The operations of :func:`reference.softplus`, ``max(±x, 0) + log1p(exp(-|x|))``,
+    so the same numbers (``tests/test_binary.py`` checks it), at half the cost:
+    the logarithm is the expensive pass.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        tail = np.abs(x, out=np.empty(x.shape))  # out=: 0-d input stays an array
+        np.negative(tail, out=tail)
+        np.exp(tail, out=tail)
+        np.log1p(tail, out=tail)
+        neg = np.negative(x, out=np.empty(x.shape))
+        np.maximum(neg, 0.0, out=neg)
+        neg += tail
+        pos = np.maximum(x, 0.0, out=np.empty(x.shape))
+        pos += tail
+    return neg, pos
+
+
+def _logit_terms(x, y, pos):
+    """``pos softplus(-x) + (1 - y) softplus(x)`` with ``0 * inf = 0``.
+
+    Both softplus values are finite for finite ``x``, so the products need the
+    rule ``0 * inf = 0`` only where ``x`` is infinite; those few elements are
+    redone with it.  (``pos`` is ``y``, or ``pos_weight * y``.)
+    """
+    neg, out = _softplus_both(x)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out *= 1.0 - y
+        neg *= pos
+        out += neg
+        out += 0.0  # no negative zeros
+        inf = np.isinf(x)
+        if np.any(inf):
+            xi, yi, pi = x[inf], np.broadcast_to(y, x.shape)[inf], np.broadcast_to(pos, x.shape)[inf]
+            out[inf] = _times(pi, softplus(-xi)) + _times(1.0 - yi, softplus(xi)) + 0.0
+    return out
+
+
 def _elementwise_weights(weight, shape, name):
     """``name`` broadcast to ``shape``: finite, non-negative numbers (or ``None``)."""
     if weight is None:
@@ -103,6 +143,12 @@ def _bce_elements(p, y, e):
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         log_p = np.log(p + e)
+        if e != 0.0:
+            # p + eps may exceed 1 by less than an ulp of 1: log1p((p - 1) + eps)
+            # keeps that tiny negative loss (p - 1 is exact for p >= 1/2).
+            near_one = p >= 0.5
+            if np.any(near_one):
+                log_p = np.where(near_one, np.log1p((p - 1.0) + e), log_p)
         # 1 - p is exact for p >= 1/2; below, log1p keeps the tiny losses.
         log_q = np.where(p >= 0.5, np.log((1.0 - p) + e), np.log1p(e - p))
         out = -(_times(y, log_p) + _times(1.0 - y, log_q)) + 0.0
@@ -293,8 +339,7 @@ def sigmoid_binary_cross_entropy(logits, target, *, weight=None, pos_weight=None
     x, y, w, pw = _sbce_setup(logits, target, weight, pos_weight, reduction)
     with np.errstate(invalid="ignore"):
         pos = y if pw is None else pw * y
-        l = _times(pos, softplus(-x)) + _times(1.0 - y, softplus(x)) + 0.0
-    return _reduce(np.asarray(l, dtype=np.float64), w, reduction)
+    return _reduce(_logit_terms(x, y, pos), w, reduction)
 
 
 def sigmoid_binary_cross_entropy_grad(logits, target, *, weight=None, pos_weight=None, reduction="mean"):

@@ -23,7 +23,8 @@ import numpy as np
 from scipy import special as _sp
 
 from .reductions import reduce_loss, reduction_scale
-from .softmax import log_softmax, softmax
+from .information import _accurate_sum
+from .softmax import _accurate_row_sum, _softmax_with_complement, log_softmax
 from .validation import (
     as_float_array,
     as_int_array,
@@ -32,6 +33,7 @@ from .validation import (
     check_eps,
     check_in_range,
     check_nonnegative,
+    check_probability_target,
     check_reduction,
     check_same_shape,
     check_unit_interval,
@@ -56,7 +58,7 @@ __all__ = [
 def _prediction(x, axis, name):
     """``x`` as float64 with the class axis last; returns ``(arr, ax, C)``."""
     arr = as_float_array(x, name)
-    ax = normalize_axis(axis, arr.ndim)
+    ax = normalize_axis(axis, arr.ndim, array_name=name)
     n_classes = arr.shape[ax]
     if n_classes == 0:
         raise ValueError(f"{name} must have at least one class along axis {axis}, got shape {arr.shape}")
@@ -99,10 +101,13 @@ def _scale(shape, sample_weights, reduction):
 def _sce_setup(logits, target, axis, weight, ignore_index, label_smoothing, reduction):
     """Validate the arguments of softmax cross entropy.
 
-    Returns ``(z, ax, coef, w_n, keep)`` with the class axis of ``z`` and
+    Returns ``(z, ax, coef, w_n, keep, idx)`` with the class axis of ``z`` and
     ``coef = weight * t`` last: ``coef`` is the per-class coefficient of
     ``-log_softmax(z)``, ``w_n`` the sample weights of ``"mean"`` and ``keep``
-    the samples that count.
+    the samples that count.  For index targets without label smoothing
+    ``coef`` is ``None`` and ``idx`` holds each sample's class (0 where
+    ignored): the coefficients are ``w_n`` there and 0 elsewhere, and nothing
+    of the size of ``z`` is allocated.  Otherwise ``idx`` is ``None``.
     """
     z, ax, n_classes = _prediction(logits, axis, "logits")
     check_reduction(reduction)
@@ -110,6 +115,9 @@ def _sce_setup(logits, target, axis, weight, ignore_index, label_smoothing, redu
     w = check_class_weight(weight, n_classes)
     if target is not None and is_integer_array(target):
         idx, keep = _index_target(target, z, n_classes, ignore_index, "logits")
+        if eps == 0.0:
+            w_sel = np.ones(idx.shape) if w is None else w[idx]
+            return z, ax, None, np.where(keep, w_sel, 0.0), keep, idx
         y = _one_hot(idx, keep, n_classes)
     else:
         if ignore_index is not None:
@@ -119,28 +127,42 @@ def _sce_setup(logits, target, axis, weight, ignore_index, label_smoothing, redu
                 f"{ignore_index!r}"
             )
         yy = as_float_array(target, "target")
-        yy = np.moveaxis(yy, ax, -1) if yy.ndim == z.ndim else yy
-        check_same_shape(yy, "target", z.shape,
-                         "class probabilities: the shape of logits")
+        check_probability_target(yy, np.moveaxis(z, -1, ax).shape, "logits", ax,
+                                 np.asarray(target).dtype)
+        yy = np.moveaxis(yy, ax, -1)
         check_unit_interval(yy, "target")
         y = yy
         keep = np.ones(z.shape[:-1], dtype=bool)
     with np.errstate(all="ignore"):
         t = (1.0 - eps) * y + eps / n_classes if eps != 0.0 else y
-        t = t * keep[..., None]
+        if not np.all(keep):
+            t = t * keep[..., None]
         coef = t if w is None else t * w
         if w is None:
             w_n = keep.astype(np.float64)
         else:
             w_n = np.sum(y * w, axis=-1)
-    return z, ax, coef, w_n, keep
+    return z, ax, coef, w_n, keep, None
 
 
-def _weighted_neg_log(coef, logp):
-    """``-sum_c coef_c logp_c`` with ``0 * (-inf) = 0`` (NaN still propagates)."""
+def _weighted_neg_log(coef, logp, dense=False):
+    """``-sum_c coef_c logp_c`` with ``0 * (-inf) = 0`` (NaN still propagates).
+
+    The plain sum first: ``0 * (-inf)`` can only turn a row into NaN, so the
+    rows that came out NaN (few) are summed again with the rule.  ``dense``
+    (soft or smoothed targets: many non-zero terms, all ``>= 0``): a sum that
+    adds no rounding of its own (one-hot rows have a single term and are exact).
+    """
     with np.errstate(all="ignore"):
-        terms = np.where((coef == 0) & ~np.isnan(logp), 0.0, coef * logp)
-        return -np.sum(terms, axis=-1) + 0.0  # + 0.0: no negative zeros
+        if dense:
+            out = np.asarray(_accurate_sum(-(coef * logp), -1) + 0.0)
+        else:
+            out = np.asarray(-np.sum(coef * logp, axis=-1) + 0.0)  # + 0.0: no negative zeros
+        redo = np.isnan(out)
+        if np.any(redo):
+            c, lp = np.broadcast_to(coef, logp.shape)[redo], logp[redo]
+            out[redo] = -np.sum(np.where((c == 0) & ~np.isnan(lp), 0.0, c * lp), axis=-1) + 0.0
+        return out
 
 
 # ---------------------------------------------------------------------------
@@ -231,11 +253,15 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
     >>> bool(np.isnan(naive)), float(softmax_cross_entropy(np.array([1000.0, 0.0]), np.array(0)))
     (True, 0.0)
     """
-    z, ax, coef, w_n, keep = _sce_setup(logits, target, axis, weight, ignore_index,
-                                        label_smoothing, reduction)
+    z, ax, coef, w_n, keep, idx = _sce_setup(logits, target, axis, weight, ignore_index,
+                                             label_smoothing, reduction)
     logp = log_softmax(z, axis=-1)
+    if coef is None:  # index targets: only the target's entry has a coefficient
+        # (a NaN anywhere in a row makes all of its log_softmax NaN, this entry included)
+        coef, logp = w_n[..., None], np.take_along_axis(logp, idx[..., None], axis=-1)
     with np.errstate(all="ignore"):
-        values = np.where(keep, _weighted_neg_log(coef, logp), 0.0)
+        dense = not (is_integer_array(target) and float(label_smoothing) == 0.0)
+        values = np.where(keep, _weighted_neg_log(coef, logp, dense), 0.0)
     return _reduce(values, w_n, reduction)
 
 
@@ -266,15 +292,58 @@ def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_i
     >>> softmax_cross_entropy_grad(np.array([[0.0, 0.0]]), np.array([0]))
     array([[-0.5,  0.5]])
     """
-    z, ax, coef, w_n, keep = _sce_setup(logits, target, axis, weight, ignore_index,
-                                        label_smoothing, reduction)
-    p = softmax(z, axis=-1)
+    z, ax, coef, w_n, keep, idx = _sce_setup(logits, target, axis, weight, ignore_index,
+                                             label_smoothing, reduction)
+    p, star, om = _softmax_with_complement(z, axis=-1)
     scale = _scale(w_n.shape, w_n, reduction)
+    if coef is None:
+        return np.moveaxis(_index_target_grad(p, star, om, idx, w_n, keep, scale), -1, ax)
+    one_hot = is_integer_array(target) and float(label_smoothing) == 0.0
     with np.errstate(all="ignore"):
         total = np.sum(coef, axis=-1, keepdims=True)
         g = total * p - coef
+        # At the maximal class softmax may be 1 - 1e-300, and total * p - coef
+        # would cancel to 0: where p > 1/2 the entry is (total - coef) - total (1 - p),
+        # with 1 - p from the softmax's own sum and total - coef the other
+        # classes' coefficients (exact for one-hot targets; from an exact row
+        # sum otherwise).
+        idx = star[..., None]
+        c_star = np.take_along_axis(coef, idx, axis=-1)
+        if one_hot:
+            others = total - c_star
+        else:
+            t_hi, t_lo = _accurate_row_sum(coef.reshape(-1, coef.shape[-1]))
+            others = ((t_hi - c_star.reshape(-1, 1)) + t_lo).reshape(c_star.shape)
+        om = om[..., None]
+        g_star = np.where(om < 0.5, others - total * om, np.take_along_axis(g, idx, axis=-1))
+        np.put_along_axis(g, idx, g_star, axis=-1)
         g = np.where(keep[..., None], g, 0.0) * scale
     return np.moveaxis(g, -1, ax)
+
+
+def _index_target_grad(p, star, om, idx, w_n, keep, scale):
+    """The gradient for index targets without smoothing, computed in ``p``.
+
+    The same numbers as the general formula with one-hot coefficients: ``w_n p``
+    off the target class, ``w_n p - w_n`` at it, the maximal class's entry
+    from ``1 - softmax`` where softmax exceeds 1/2, 0 for ignored samples, times
+    ``scale``; but one or two passes over ``p`` instead of a dozen.
+    """
+    with np.errstate(all="ignore"):
+        total, at, st = w_n[..., None], idx[..., None], star[..., None]
+        g_at = total * np.take_along_axis(p, at, axis=-1) - total
+        c_star = np.where(st == at, total, 0.0)
+        om = om[..., None]
+        g_star = np.where(om < 0.5, (total - c_star) - total * om,
+                          total * np.take_along_axis(p, st, axis=-1) - c_star)
+        if not np.all(total == 1.0):
+            p *= total
+        np.put_along_axis(p, at, g_at, axis=-1)
+        np.put_along_axis(p, st, g_star, axis=-1)
+        if not np.all(keep):
+            p[~keep] = 0.0
+        p *= scale
+    return p
 
 
 # ---------------------------------------------------------------------------
@@ -285,11 +354,8 @@ def _nll_setup(log_probs, target, axis, weight, ignore_index, reduction):
     lp, ax, n_classes = _prediction(log_probs, axis, "log_probs")
     check_reduction(reduction)
     w = check_class_weight(weight, n_classes)
-    if target is None or not is_integer_array(target):
-        raise TypeError(
-            "target must be an integer array of class indices for nll_loss, got "
-            + ("None" if target is None else f"dtype {np.asarray(target).dtype}")
-        )
+    # nll_loss reads class indices only: anything else is a TypeError
+    as_int_array(target, "target", "an integer array of class indices for nll_loss")
     idx, keep = _index_target(target, lp, n_classes, ignore_index, "log_probs")
     w_sel = np.ones(idx.shape) if w is None else w[idx]
     w_n = np.where(keep, w_sel, 0.0)
@@ -390,8 +456,10 @@ def _cce_setup(probs, target, axis, eps, reduction):
     check_reduction(reduction)
     e = check_eps(eps)
     t = as_float_array(target, "target")
-    t = np.moveaxis(t, ax, -1) if t.ndim == q.ndim else t
-    check_same_shape(t, "target", q.shape, "one-hot or soft targets: the shape of probs")
+    check_probability_target(t, np.moveaxis(q, -1, ax).shape, "probs", ax,
+                             np.asarray(target).dtype, what="one-hot or soft targets",
+                             accepts_indices=False)
+    t = np.moveaxis(t, ax, -1)
     check_unit_interval(q, "probs")
     check_nonnegative(t, "target")
     return q, ax, t, e
@@ -454,7 +522,7 @@ def categorical_cross_entropy(probs, target, *, axis=-1, eps=0.0, reduction="mea
     """
     q, ax, t, e = _cce_setup(probs, target, axis, eps, reduction)
     with np.errstate(all="ignore"):
-        values = -np.sum(_sp.xlogy(t, q + e), axis=-1) + 0.0
+        values = _accurate_sum(-_sp.xlogy(t, q + e), -1) + 0.0
     return _reduce(values, None, reduction)
 
 

@@ -17,13 +17,15 @@ import numbers
 
 import numpy as np
 
+from .binary import _logit_terms
 from .reductions import reduce_loss, reduction_scale
-from .softmax import log_softmax, sigmoid, softmax, softplus
+from .softmax import _accurate_row_sum, log_softmax, sigmoid, softmax
 from .validation import (
     as_float_array,
     as_int_array,
     check_class_indices,
     check_in_range,
+    check_probability_target,
     check_real_scalar,
     check_reduction,
     check_same_shape,
@@ -63,7 +65,8 @@ def _check_gamma(gamma) -> float:
 
 
 def _is_scalar(value) -> bool:
-    if isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, bool):
+    """A single value (booleans included, so that they are rejected as numbers)."""
+    if isinstance(value, (numbers.Real, np.floating, np.integer, np.bool_)):
         return True
     return isinstance(value, np.ndarray) and value.ndim == 0
 
@@ -78,10 +81,13 @@ def _reduce(values, reduction):
 # ---------------------------------------------------------------------------
 
 def _focal_setup(logits, target, axis, gamma, alpha, reduction):
-    """Return ``(z, ax, coef)``: logits with the class axis last and
-    ``coef = alpha * t`` (class axis last)."""
+    """Return ``(z, ax, g, coef, idx)``: logits with the class axis last, ``gamma``
+    and ``coef = alpha * t`` (class axis last).  For index targets ``idx`` holds
+    the classes and ``coef`` is ``alpha[idx]`` alone (shape ``(..., 1)``): the
+    other classes have coefficient 0, so the callers read the target's entry
+    only.  Otherwise ``idx`` is ``None``."""
     arr = as_float_array(logits, "logits")
-    ax = normalize_axis(axis, arr.ndim)
+    ax = normalize_axis(axis, arr.ndim, array_name="logits")
     n_classes = arr.shape[ax]
     if n_classes == 0:
         raise ValueError(f"logits must have at least one class along axis {axis}, got shape {arr.shape}")
@@ -105,17 +111,14 @@ def _focal_setup(logits, target, axis, gamma, alpha, reduction):
         check_same_shape(t, "target", z.shape[:-1],
                          "integer class indices: the shape of logits without the class axis")
         check_class_indices(t, n_classes, None)
-        y = np.zeros(z.shape, dtype=np.float64)
-        np.put_along_axis(y, t[..., None], 1.0, axis=-1)
+        return z, ax, g, a[t][..., None], t
     else:
         yy = as_float_array(target, "target")
-        if yy.ndim == arr.ndim:
-            check_same_shape(yy, "target", arr.shape, "class probabilities: the shape of logits")
-            yy = np.moveaxis(yy, ax, -1)
-        check_same_shape(yy, "target", z.shape, "class probabilities: the shape of logits")
+        check_probability_target(yy, arr.shape, "logits", ax, np.asarray(target).dtype)
+        yy = np.moveaxis(yy, ax, -1)
         check_unit_interval(yy, "target")
         y = yy
-    return z, ax, g, y * a
+    return z, ax, g, y * a, None
 
 
 def _one_minus_p(logp):
@@ -196,8 +199,10 @@ def focal_loss(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mea
     >>> 0 < float(focal_loss(np.array([[40.0, 0.0]]), np.array([0]))) < 1e-51
     True
     """
-    z, ax, g, coef = _focal_setup(logits, target, axis, gamma, alpha, reduction)
+    z, ax, g, coef, idx = _focal_setup(logits, target, axis, gamma, alpha, reduction)
     logp = log_softmax(z, axis=-1) if z.size else z
+    if idx is not None:  # a NaN in a row makes all of its log_softmax NaN, this entry included
+        logp = np.take_along_axis(logp, idx[..., None], axis=-1)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         mod = np.power(_one_minus_p(logp), g)
         per = -np.sum(_times(coef * mod, logp), axis=-1) + 0.0
@@ -223,18 +228,36 @@ def focal_loss_grad(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction
     >>> focal_loss_grad(np.zeros((1, 2)), np.array([0]), gamma=0.0)
     array([[-0.5,  0.5]])
     """
-    z, ax, g, coef = _focal_setup(logits, target, axis, gamma, alpha, reduction)
+    z, ax, g, coef, idx = _focal_setup(logits, target, axis, gamma, alpha, reduction)
     if z.size == 0:
         return np.moveaxis(np.zeros(z.shape), -1, ax)
     logp = log_softmax(z, axis=-1)
-    p = softmax(z, axis=-1)
+    p_all = p = softmax(z, axis=-1)
+    if idx is not None:  # g_c is 0 off the target: compute it at the target only
+        at = idx[..., None]
+        logp, p = np.take_along_axis(logp, at, axis=-1), np.take_along_axis(p, at, axis=-1)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         q = _one_minus_p(logp)
         plogp = _times(p, logp)
         s = np.where(q == 0, -1.0, plogp / np.where(q == 0, 1.0, q))
         s = np.where(np.isnan(q) | np.isnan(p), np.nan, s)
         gc = _times(coef, np.power(q, g) * (g * s - 1.0))
-        grad = gc - p * np.sum(gc, axis=-1, keepdims=True)
+        if idx is None:
+            grad = gc - p * np.sum(gc, axis=-1, keepdims=True)
+            # At the maximal class p may be 1 - 1e-300 and gc - p sum(gc) cancel:
+            # there it is gc (1 - p) - p (sum of the others' gc), every gc <= 0.
+            star = np.argmax(p, axis=-1)[..., None]
+            flat = -gc.reshape(-1, gc.shape[-1])
+            if flat.size and float(np.min(flat)) >= 0.0 and float(np.max(flat)) < np.inf:
+                t_hi, t_lo = _accurate_row_sum(flat)
+                g_s, p_s, q_s = (np.take_along_axis(a, star, axis=-1) for a in (gc, p, q))
+                others = -((t_hi.reshape(g_s.shape) + g_s) + t_lo.reshape(g_s.shape))
+                fixed = np.where(q_s < 0.5, g_s * q_s - p_s * others, np.take_along_axis(grad, star, axis=-1))
+                np.put_along_axis(grad, star, fixed, axis=-1)
+        else:  # g - p sum(g), with the sum g_t: -p g_t off the target, g_t (1 - p_t) at it
+            grad = p_all
+            grad *= -gc
+            np.put_along_axis(grad, at, gc * q, axis=-1)
         scale = reduction_scale(z.shape[:-1], None, reduction)
         grad = grad * scale + 0.0
     return np.moveaxis(grad, -1, ax)
@@ -262,11 +285,13 @@ def _sfocal_setup(logits, target, gamma, alpha, reduction):
 
 
 def _sfocal_parts(x, y):
-    """``ce`` (sigmoid BCE) and ``m = 1 - p_t``, both without cancellation."""
+    """``ce`` (sigmoid BCE) and ``m = 1 - p_t``, both without cancellation, and
+    ``sigmoid(x)``, ``sigmoid(-x)`` for the gradient."""
     with np.errstate(invalid="ignore"):
-        ce = _times(y, softplus(-x)) + _times(1.0 - y, softplus(x)) + 0.0
-        m = y * sigmoid(-x) + (1.0 - y) * sigmoid(x)
-    return np.asarray(ce, dtype=np.float64), np.asarray(m, dtype=np.float64)
+        ce = _logit_terms(x, y, y)
+        sp, sn = sigmoid(x), sigmoid(-x)
+        m = y * sn + (1.0 - y) * sp
+    return np.asarray(ce, dtype=np.float64), np.asarray(m, dtype=np.float64), sp, sn
 
 
 def sigmoid_focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
@@ -326,7 +351,7 @@ def sigmoid_focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean
     True
     """
     x, y, g, alpha_t = _sfocal_setup(logits, target, gamma, alpha, reduction)
-    ce, m = _sfocal_parts(x, y)
+    ce, m, _, _ = _sfocal_parts(x, y)
     with np.errstate(invalid="ignore", over="ignore"):
         coef = np.power(m, g)
         if alpha_t is not None:
@@ -356,9 +381,8 @@ def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction=
     array([-0.5,  0.5])
     """
     x, y, g, alpha_t = _sfocal_setup(logits, target, gamma, alpha, reduction)
-    ce, m = _sfocal_parts(x, y)
+    ce, m, sp, sn = _sfocal_parts(x, y)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        sp, sn = sigmoid(x), sigmoid(-x)
         d = (1.0 - y) * sp - y * sn
         r = np.where(m == 0, 1.0, sp * sn / np.where(m == 0, 1.0, m))
         r = np.where(np.isnan(m), np.nan, r)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as _sp
 
+from .softmax import _accurate_row_sum, _two_diff_err
 from .validation import (
     as_float_array,
     check_base,
@@ -39,7 +40,7 @@ __all__ = [
 
 def _dist(x, name, axis):
     arr = as_float_array(x, name)
-    ax = normalize_axis(axis, arr.ndim)
+    ax = normalize_axis(axis, arr.ndim, array_name=name)
     if arr.shape[ax] == 0:
         raise ValueError(f"{name} must have at least one entry along axis {axis}, got shape {arr.shape}")
     check_nonnegative(arr, name)
@@ -63,8 +64,80 @@ def _wrt(wrt):
 
 def _reduce(terms, ax):
     with np.errstate(invalid="ignore"):  # inf - inf in one distribution is NaN
-        out = np.sum(terms, axis=ax)
+        out = _accurate_sum(terms, ax)
     return out[()] if np.ndim(out) == 0 else out
+
+
+def _accurate_sum(terms, ax):
+    """Sum along ``ax``; when every term is finite and non-negative (the usual
+    case: ``-p log p`` and ``-p log q`` of probabilities) the summation adds no
+    rounding of its own (:func:`reference.softmax._accurate_row_sum`)."""
+    t = np.moveaxis(terms, ax, -1)
+    if t.size and t.shape[-1] > 1 and float(np.min(t)) >= 0.0 and float(np.max(t)) < np.inf:
+        hi, _ = _accurate_row_sum(t.reshape(-1, t.shape[-1]))
+        return hi.reshape(t.shape[:-1])
+    return np.sum(terms, axis=ax)
+
+
+def _two_prod(a, b):
+    """``(p, err)`` with ``p = fl(a b)`` and ``a b = p + err`` exactly (Dekker's
+    product with Veltkamp's splitting; finite ``a, b`` far from overflow)."""
+    p = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b)
+    err = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    return p, err
+
+
+def _split(a):
+    t = 134217729.0 * a  # 2**27 + 1
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+_INV_E = (0.36787944117144233, -1.2428753672788363e-17)  # 1/e as a double-double
+#: x87 extended precision where numpy's longdouble is that format (else None).
+_LONG = np.longdouble if np.finfo(np.longdouble).nmant == 63 else None
+
+
+def _log_ratio_plus_one(p, q=None):
+    """``log(p / q) + 1`` for ``p, q >= 0`` (``q = None``: ``log(p) + 1``)
+    without the cancellation near ``p / q = 1/e``.
+
+    Where ``0.19 < p / q < 0.73``: ``log1p((p - q/e) / (q/e))`` with ``q/e``
+    formed exactly (a double-double product), so ``p - q/e`` is exact
+    (Sterbenz).  Where ``e**-4 < p / q <= 0.19`` (the sum still loses up to a
+    factor 2.5 to cancellation): in ``np.longdouble`` when it is wider than
+    float64.  Elsewhere ``_log_ratio(p, q) + 1`` (at most a third lost).
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        if q is None:
+            out = np.log(p) + 1.0
+            r = p
+            ok = np.isfinite(p)
+        else:
+            out = _log_ratio(p, q) + 1.0
+            ok = (q > 0) & np.isfinite(q) & (q < 1e300) & np.isfinite(p)
+            r = np.where(ok, p, 0.0) / np.where(ok, q, 1.0)
+        zone = ok & (r > 0.018) & (r < 0.73)
+        if not np.any(zone):
+            return out
+        near = zone & (r > 0.19) & (r < 0.73)
+        if np.any(near):
+            pn = p[near]
+            qn = np.ones(pn.shape) if q is None else q[near]
+            c_hi, c_err = _two_prod(qn, _INV_E[0])
+            num = pn - c_hi  # exact (Sterbenz)
+            if _LONG is not None:
+                num, c_hi, c_err, qn = num.astype(_LONG), c_hi.astype(_LONG), c_err.astype(_LONG), qn.astype(_LONG)
+            c_rest = c_err + qn * _INV_E[1]  # q/e = c_hi + c_rest
+            x = (num - c_rest) / (c_hi + c_rest)
+            out[near] = np.log1p(x).astype(np.float64)
+        wide = zone & ~near
+        if _LONG is not None and np.any(wide):
+            pw = p[wide].astype(_LONG)
+            out[wide] = (np.log(pw if q is None else pw / q[wide]) + 1).astype(np.float64)
+    return out
 
 
 def _log_ratio(p, q):
@@ -162,7 +235,7 @@ def entropy_grad(p, axis=-1, base=None):
     P, ax = _dist(p, "p", axis)
     div = log_base_divisor(check_base(base))
     with np.errstate(divide="ignore"):
-        return -(np.log(P) + 1.0) / div
+        return -_log_ratio_plus_one(P) / div
 
 
 # ---------------------------------------------------------------------------
@@ -232,7 +305,7 @@ def cross_entropy(p, q, axis=-1, eps=0.0, base=None):
     P, Q, ax = _pair(p, q, axis)
     e = check_eps(eps)
     div = log_base_divisor(check_base(base))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # q + eps may round to inf
         terms = -_sp.xlogy(P, Q + e)
         out = _reduce(terms, ax)
     return out / div if div != 1.0 else out
@@ -277,6 +350,82 @@ def _kl_terms(P, Q):
         terms = np.where(P == 0, np.where(np.isnan(Q), np.nan, 0.0), terms)
         terms = np.where((P > 0) & (Q == 0), np.inf, terms)
     return terms
+
+
+#: Coefficients of ``f(u) / u**2 = sum_j (-1)**j u**j / ((j + 1)(j + 2))``, enough
+#: for ``|u| < 2**-4`` to float64 precision.
+_F_SERIES = tuple((-1.0) ** j / ((j + 1) * (j + 2)) for j in range(13))
+def _kl_excess(p, q):
+    """``p log(p / q) - (p - q) = q f(u)`` with ``u = (p - q) / q`` and
+    ``f(u) = (1 + u) log1p(u) - u >= 0``, for finite ``p >= 0``, ``q > 0``.
+
+    For ``|u| < 2**-4`` from the series of ``f`` (the direct formula cancels:
+    ``f(u)`` is about ``u**2 / 2``); for ``1/8 < p/q < 8`` otherwise from the
+    direct formula in ``np.longdouble`` where it is wider than float64 (its
+    cancellation costs up to 6 bits there); elsewhere in float64.
+    """
+    out = np.empty(p.shape)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        d = p - q
+        u = d / q
+        small = (np.abs(u) < 0.0625) & (p >= 0.5 * q)
+        if np.any(small):
+            us = u[small]
+            f = np.full(us.shape, _F_SERIES[-1])
+            for c in _F_SERIES[-2::-1]:
+                f *= us
+                f += c
+            out[small] = q[small] * (us * us) * f
+        # Outside 1/8 < p/q < 8 the two parts cancel by less than a factor 2.2:
+        # float64 keeps them within an ulp or two.
+        mid = ~small & (p > 0.125 * q) & (p < 8.0 * q) if _LONG is not None else np.zeros(p.shape, bool)
+        rest = ~small & ~mid
+        if np.any(mid):
+            pl, ql = p[mid].astype(_LONG), q[mid].astype(_LONG)
+            out[mid] = (pl * np.log(pl / ql) - (pl - ql)).astype(np.float64)
+        if np.any(rest):
+            pr, qr = p[rest], q[rest]
+            t = pr * _log_ratio(pr, qr) - (pr - qr)
+            out[rest] = np.where(pr == 0, qr, t)
+    return out
+
+
+def _kl_sum(P, Q, ax):
+    """``sum p log(p / q)`` along ``ax`` as ``sum (p - q) + sum q f(u)``.
+
+    The first sum is formed from exact differences (TwoSum) and exact partial
+    sums, the second has non-negative terms (see :func:`_kl_excess`): neither
+    cancels, however close ``p`` and ``q`` are, where the plain sum of
+    ``p log(p / q)`` (terms of both signs, about ``|p - q|`` each, adding up to
+    about ``(p - q)**2 / p``) loses most of its digits.  Rows with infinite,
+    NaN or zero-``q`` entries use the plain sum of :func:`_kl_terms`.
+    """
+    p = np.moveaxis(P, ax, -1)
+    q = np.moveaxis(Q, ax, -1)
+    shape = p.shape[:-1]
+    p2 = p.reshape(-1, p.shape[-1])
+    q2 = q.reshape(-1, q.shape[-1])
+    with np.errstate(invalid="ignore", over="ignore"):
+        plain = ~np.all(np.isfinite(p2) & np.isfinite(q2) & (q2 > 0) & (q2 < 1e300) & (p2 < 1e300), axis=-1)
+    out = np.empty(p2.shape[0])
+    if np.any(plain):
+        with np.errstate(invalid="ignore"):  # inf - inf in one distribution is NaN
+            out[plain] = np.sum(_kl_terms(p2[plain], q2[plain]), axis=-1)
+    good = ~plain
+    if np.any(good):
+        pg, qg = p2[good], q2[good]
+        with np.errstate(all="ignore"):
+            a_hi, a_lo = _accurate_row_sum(_kl_excess(pg, qg))
+            d = pg - qg
+            d_lo = _two_diff_err(pg, qg, d)
+            pos_hi, pos_lo = _accurate_row_sum(np.maximum(d, 0.0))
+            neg_hi, neg_lo = _accurate_row_sum(np.maximum(-d, 0.0))
+            b_hi = pos_hi - neg_hi
+            b_lo = _two_diff_err(pos_hi, neg_hi, b_hi) + (pos_lo - neg_lo) + np.sum(d_lo, axis=-1, keepdims=True)
+            total = a_hi + b_hi
+            total_lo = _two_diff_err(a_hi, -b_hi, total) + (a_lo + b_lo)
+            out[good] = (total + total_lo)[:, 0]
+    return out.reshape(shape)[()] if not shape else out.reshape(shape)
 
 
 def kl_divergence(p, q, axis=-1, base=None):
@@ -339,7 +488,7 @@ def kl_divergence(p, q, axis=-1, base=None):
     """
     P, Q, ax = _pair(p, q, axis)
     div = log_base_divisor(check_base(base))
-    out = _reduce(_kl_terms(P, Q), ax)
+    out = _kl_sum(P, Q, ax)
     return out / div if div != 1.0 else out
 
 
@@ -365,7 +514,7 @@ def kl_divergence_grad(p, q, axis=-1, base=None, wrt="p"):
     w = _wrt(wrt)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if w == "p":
-            g = _log_ratio(P, Q) + 1.0
+            g = _log_ratio_plus_one(P, Q)
             g = np.where((P == 0) & (Q == 0), np.nan, g)
         else:
             g = np.where(P == 0, 0.0, -P / np.where(P == 0, 1.0, Q))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_reduction
+from .validation import as_float_array, broadcast_to, check_nonnegative, check_reduction
 
 
 def reduce_loss(weighted_values: np.ndarray, sample_weights, reduction: str):
@@ -27,16 +27,39 @@ def reduce_loss(weighted_values: np.ndarray, sample_weights, reduction: str):
         ``w_n`` for every sample (broadcastable to ``weighted_values``); ``None``
         means every sample weighs 1.
     reduction : {"none", "sum", "mean"}
+
+    Raises
+    ------
+    TypeError
+        ``weighted_values`` or ``sample_weights`` is not a real numeric array.
+    ValueError
+        ``sample_weights`` does not broadcast to ``weighted_values`` or has a
+        negative entry (NaN passes); unknown ``reduction``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reference import reduce_loss
+    >>> float(reduce_loss(np.array([2.0, 0.0, 4.0]), np.array([1.0, 0.0, 2.0]), "mean"))  # 6 / 3
+    2.0
+    >>> float(reduce_loss(np.array([]), None, "mean"))  # the mean of no samples
+    nan
     """
     check_reduction(reduction)
-    values = np.asarray(weighted_values, dtype=np.float64)
+    values = as_float_array(weighted_values, "weighted_values")
+    if sample_weights is not None:
+        weights = as_float_array(sample_weights, "sample_weights")
+        broadcast_to(weights, values.shape, "sample_weights")
+        check_nonnegative(weights, "sample_weights", "sample weights")
+        sample_weights = weights
     if reduction == "none":
-        return values
-    total = np.sum(values, dtype=np.float64)
+        return values[()] if values.ndim == 0 else values
+    with np.errstate(over="ignore", invalid="ignore"):  # inf + (-inf) is NaN, an overflow inf
+        total = np.sum(values, dtype=np.float64)
     if reduction == "sum":
         return np.float64(total)
     denom = mean_denominator(values.shape, sample_weights)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         # 0/0 is the NaN the spec asks for when no sample counts.
         return np.float64(total / denom) if denom != 0 else np.float64(np.nan)
 
@@ -45,7 +68,8 @@ def mean_denominator(shape, sample_weights) -> float:
     """``sum(w_n)``: the number of samples when unweighted."""
     if sample_weights is None:
         return float(np.prod(shape, dtype=np.float64))
-    return float(np.sum(np.broadcast_to(sample_weights, shape), dtype=np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):  # huge weights sum to inf
+        return float(np.sum(np.broadcast_to(sample_weights, shape), dtype=np.float64))
 
 
 def reduction_scale(shape, sample_weights, reduction: str):

@@ -341,9 +341,14 @@ def huber_loss(pred, target, *, delta=1.0, reduction="mean"):
     d = _error(pred, target)
     b = _check_delta(delta)
     check_reduction(reduction)
-    a = np.abs(d)
     with np.errstate(over="ignore", invalid="ignore"):
-        vals = np.where(a <= b, 0.5 * d * d, b * (a - 0.5 * b))
+        # Both branches at once: with c = min(|d|, delta), c (|d| - c/2) is
+        # 0.5 d d inside (|d| - |d|/2 is exact) and delta (|d| - delta/2)
+        # outside, rounded as either branch alone; no selection pass.
+        vals = np.abs(d)
+        c = np.minimum(vals, b)
+        vals -= 0.5 * c
+        vals *= c
     return _reduce(vals, reduction)
 
 

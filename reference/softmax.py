@@ -10,6 +10,13 @@ attained at ``j*``,
 
 so a confident row (every other logit far below the maximum) keeps the tiny
 value of the sum instead of rounding ``log(1 + tiny)`` to 0.
+
+Accuracy (``docs/accuracy.md``): ``z - m`` is carried exactly (its rounding
+error ``lo`` from TwoSum, ``exp(z - m) = exp(d) (1 + lo)``), the row sum adds
+no rounding of its own, and ``1 + rest`` and ``log1p(rest)`` are held as pairs,
+so ``softmax``, ``log_softmax`` and ``logsumexp`` are within 2 ulps of the
+exact values on the accuracy corpus.  The work is done in cache-sized blocks
+of rows, where the extra passes are cheap.
 """
 
 from __future__ import annotations
@@ -24,28 +31,217 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "logsumexp_grad", "sigmoid", "
 
 def _as_logits(z, axis, name="z"):
     arr = as_float_array(z, name)
-    ax = normalize_axis(axis, arr.ndim)
+    ax = normalize_axis(axis, arr.ndim, array_name=name)
     if arr.shape[ax] == 0:
         raise ValueError(f"{name} must have at least one class along axis {axis}, got shape {arr.shape}")
     return arr, ax
 
 
-def _shifted(z: np.ndarray, ax: int):
-    """Return ``(m, d, rest)`` for the stable split sum along ``ax``.
+_HALF_MAX = float(np.finfo(np.float64).max) / 2
+#: Elements per block of rows: the temporaries of one block stay in the cache,
+#: which makes the dozen passes below cheaper than four passes over a large array.
+_BLOCK = 1 << 15
+#: x87 extended precision (64-bit significand) where numpy's longdouble is that
+#: format; ``None`` elsewhere (float64, or a software quad too slow to use).
+_LONG = np.longdouble if np.finfo(np.longdouble).nmant == 63 else None
 
-    ``m``: the row maximum (keepdims); ``d = z - m`` (0 where ``m`` is not
-    finite, so that infinite rows can be finished by the callers);
-    ``rest = sum_{j != j*} exp(d_j)``, the sum without one maximal term.
+
+def _two_diff_err(a, b, s):
+    """The rounding error of ``s = fl(a - b)``: ``a - b = s + err`` exactly.
+
+    Knuth's TwoSum of ``a`` and ``-b`` (five more operations, no branch); exact
+    for finite ``a``, ``b`` whose difference does not overflow.
+    """
+    bv = np.subtract(s, a)            # what s took from -b
+    err = np.subtract(s, bv)          # what s took from a ...
+    np.subtract(a, err, out=err)      # ... and what it lost of a
+    bv += b
+    err -= bv                         # (a - av) + (-b - bv)
+    return err
+
+
+def _blockwise(kernel, arr, ax, width=None):
+    """Run ``kernel(rows, out)`` over blocks of rows of ``arr`` with the class
+    axis ``ax`` moved last; ``out`` has ``width`` columns (default: as many as
+    ``arr`` has classes).  Returns the result with the class axis back at
+    ``ax``."""
+    z = np.moveaxis(arr, ax, -1)
+    c = z.shape[-1]
+    z2 = z.reshape(-1, c)
+    w = c if width is None else width
+    out = np.empty((z2.shape[0], w))
+    step = max(1, _BLOCK // c)
+    for i in range(0, z2.shape[0], step):
+        kernel(z2[i:i + step], out[i:i + step])
+    return np.moveaxis(out.reshape(z.shape[:-1] + (w,)), -1, ax)
+
+
+def _accurate_row_sum(e, lo=None):
+    """``sum_j e_j (1 + lo_j)`` along the last axis as ``(hi, lo)`` float64 pairs
+    (``lo = None``: the plain sum of ``e``).
+
+    The terms are split at ``sigma = 2**k >= 2 C max_j e_j`` into a high part
+    ``(sigma + e_j) - sigma``, a multiple of ``ulp(sigma)`` whose sum is exact in
+    any order, and the exact remainder, which is below ``ulp(sigma)`` and is
+    summed in floating point together with the corrections ``e_j lo_j``
+    (Rump's error-free extraction).  The rounding of the summation so becomes
+    negligible; what remains is the rounding of each ``exp``.  Needs
+    ``0 <= e_j`` finite.
+    """
+    top = np.max(e, axis=-1, keepdims=True)
+    _, k = np.frexp(2.0 * e.shape[-1] * top)
+    sigma = np.ldexp(1.0, k)
+    high = np.add(e, sigma)
+    high -= sigma
+    low = np.subtract(e, high)
+    if lo is not None:
+        low += np.multiply(e, lo)
+    s_high = np.sum(high, axis=-1, keepdims=True)
+    s_low = np.sum(low, axis=-1, keepdims=True)
+    total = s_high + s_low
+    return total, _two_diff_err(s_high, -s_low, total)
+
+
+def _shifted(z: np.ndarray):
+    """The stable split sum along the last axis of 2-d ``z``:
+    ``(m, d, lo, e, rest, star, clean)``.
+
+    * ``m``: the row maximum (keepdims), attained at ``star`` (keepdims);
+    * ``d + lo = z - m`` exactly: ``d`` is the rounded difference and ``lo``
+      its rounding error (``z - m`` is inexact when ``z`` and ``m`` differ in
+      magnitude, and ``exp`` would turn that absolute error of up to
+      ``|d| 2**-53`` into a relative error of hundreds of ulps);
+    * ``e = exp(d)`` (1 at ``star``), so ``exp(z - m) = e (1 + lo)`` to within
+      the rounding of ``exp`` (``lo**2`` is below ``2**-80``);
+    * ``rest = sum_{j != star} e_j (1 + lo_j)``, the sum without one maximal
+      term, as a pair ``(hi, lo)`` of float64 (see :func:`_accurate_row_sum`);
+    * ``clean``: every ``m`` is finite and no difference can overflow, so no
+      row needs the special-value rules.
+
+    Where ``m`` is not finite, ``d`` is ``z`` and ``e`` is 0; callers finish
+    such rows with the spec's limits.  ``lo`` is 0 wherever ``d`` is not finite.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        m = np.max(z, axis=ax, keepdims=True)
+        m = np.max(z, axis=-1, keepdims=True)
         finite = np.isfinite(m)
-        d = z - np.where(finite, m, 0.0)
-        e = np.exp(np.where(finite, d, -np.inf))
-        star = np.argmax(z, axis=ax)
-        np.put_along_axis(e, np.expand_dims(star, ax), 0.0, axis=ax)
-        rest = np.sum(e, axis=ax, keepdims=True)
-    return m, d, rest, finite
+        clean = bool(np.all(finite)) and float(np.max(np.abs(m), initial=0.0)) < _HALF_MAX \
+            and float(np.min(z, initial=np.inf)) > -_HALF_MAX
+        mm = m if clean else np.where(finite, m, 0.0)
+        d = np.subtract(z, mm)
+        lo = _two_diff_err(z, mm, d)
+        if clean:
+            e = np.exp(d)
+        else:
+            np.copyto(lo, 0.0, where=~(np.isfinite(d) & finite))
+            e = np.exp(np.where(finite, d, -np.inf))
+        star = np.argmax(z, axis=-1)[:, None]
+        np.put_along_axis(e, star, 0.0, axis=-1)
+        rest, rest_lo = _accurate_row_sum(e, lo)
+        np.put_along_axis(e, star, np.where(finite, 1.0, 0.0), axis=-1)  # exp(0) exactly
+    return m, d, lo, e, (rest, rest_lo), star, clean
+
+
+def _log1p_pair(hi, lo):
+    """``log1p(hi + lo)`` per row as a pair ``(L_hi, L_lo)`` of float64.
+
+    In ``np.longdouble`` where it is wider than float64 (one value per row:
+    cheap); otherwise ``log1p(hi)`` with the first-order term of ``lo``.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if _LONG is not None:
+            ll = np.log1p(hi.astype(_LONG) + lo)
+            l_hi = ll.astype(np.float64)
+            l_lo = (ll - l_hi).astype(np.float64)
+        else:
+            l_hi = np.log1p(hi)
+            l_lo = lo / (1.0 + hi)
+        l_lo = np.where(np.isfinite(l_lo), l_lo, 0.0)
+    return l_hi, l_lo
+
+
+def _softmax_kernel(z, out, complement=None):
+    """softmax of the rows of ``z`` into ``out``: ``exp(d) (1 + lo) / (1 + rest)``.
+
+    ``1 + rest = s + s_lo`` exactly (TwoSum, per row), so the result is
+    ``q (1 + lo - s_lo / s)`` with ``q = exp(d) / s``, to second order: the
+    rounding of ``exp``, of the division and of the final addition remain.
+    With ``complement`` (rows x 2), store ``star`` and ``1 - softmax`` at
+    ``star``, ``rest / (1 + rest)``, which is exact where ``softmax`` is near 1.
+    """
+    m, d, lo, e, (rest, rest_lo), star, clean = _shifted(z)
+    with np.errstate(invalid="ignore", over="ignore"):
+        s = 1.0 + rest
+        s_lo = _two_diff_err(1.0, -rest, s) + rest_lo
+        c = np.where(np.isfinite(s_lo), s_lo / s, 0.0)
+        np.divide(e, s, out=out)
+        lo -= c
+        lo *= out
+        out += lo
+        if complement is not None:
+            complement[:, :1] = star
+            complement[:, 1:] = (rest + rest_lo) / s
+        if clean:
+            return
+        posinf_row = np.isposinf(m)
+        if np.any(posinf_row):
+            pos = np.isposinf(z)
+            k = np.sum(pos, axis=-1, keepdims=True)
+            share = np.where(pos, 1.0 / np.maximum(k, 1), 0.0)
+            out[...] = np.where(posinf_row & ~np.any(np.isnan(z), axis=-1, keepdims=True), share, out)
+            if complement is not None:
+                complement[:, 1:] = np.where(posinf_row, 1.0 - 1.0 / np.maximum(k, 1), complement[:, 1:])
+        out[...] = np.where(np.isneginf(m) | np.isnan(m), np.nan, out)
+        if complement is not None:
+            complement[:, 1:] = np.where(np.isneginf(m) | np.isnan(m), np.nan, complement[:, 1:])
+
+
+def _log_softmax_kernel(z, out):
+    """``(d + lo) - log1p(rest)`` for the rows of ``z``, into ``out``."""
+    m, d, lo, e, rest, star, clean = _shifted(z)
+    with np.errstate(invalid="ignore"):
+        l_hi, l_lo = _log1p_pair(*rest)
+        np.subtract(d, l_hi, out=out)
+        lo -= l_lo
+        out += lo  # (z - m) - log1p(rest), both parts exact to ~2**-100
+        if clean:
+            return
+        # Rows whose maximum is +inf: the +inf entries share the mass equally.
+        posinf_row = np.isposinf(m)
+        if np.any(posinf_row):
+            k = np.sum(np.isposinf(z), axis=-1, keepdims=True)
+            inf_rows = np.where(np.isposinf(z), -np.log(np.maximum(k, 1)), -np.inf)
+            out[...] = np.where(posinf_row & ~np.any(np.isnan(z), axis=-1, keepdims=True), inf_rows, out)
+        # Rows of all -inf are 0/0; NaN anywhere makes the whole row NaN.
+        out[...] = np.where(np.isneginf(m) | np.isnan(m), np.nan, out)
+
+
+def _logsumexp_kernel(z, out):
+    """``m + log1p(rest)`` for the rows of ``z``, into ``out`` (rows x 1).
+
+    Where ``m < 0`` and ``log1p(rest)`` nearly cancels it, the rounding of
+    ``exp`` and ``log1p`` (relative to ``log1p(rest)``) is large relative to the
+    result: those rows are recomputed in extended precision when
+    ``np.longdouble`` has a wider significand than float64.
+    """
+    m, d, lo, e, rest, star, clean = _shifted(z)
+    with np.errstate(invalid="ignore"):
+        l_hi, l_lo = _log1p_pair(*rest)
+        np.add(m, l_hi, out=out)
+        out += l_lo
+        if _LONG is None:
+            return
+        redo = np.isfinite(out[:, 0]) & (np.abs(out[:, 0]) < 0.5 * np.abs(m[:, 0]))
+        if np.any(redo):
+            out[redo] = _logsumexp_extended(z[redo])
+
+
+def _logsumexp_extended(z):
+    """``logsumexp`` of finite rows in ``np.longdouble`` (rows x 1, float64)."""
+    zl = z.astype(_LONG)
+    m = np.max(zl, axis=-1, keepdims=True)
+    e = np.exp(zl - m)
+    np.put_along_axis(e, np.argmax(zl, axis=-1)[:, None], 0.0, axis=-1)
+    return (m + np.log1p(np.sum(e, axis=-1, keepdims=True))).astype(np.float64)
 
 
 def _finish(out: np.ndarray, keepdims_shape_ax: int, squeeze: bool):
@@ -94,10 +290,7 @@ def logsumexp(z, axis=-1):
     tiny excess survives in :func:`log_softmax`, which never forms the sum.
     """
     arr, ax = _as_logits(z, axis)
-    m, d, rest, finite = _shifted(arr, ax)
-    with np.errstate(invalid="ignore"):
-        out = m + np.log1p(rest)
-    return _finish(out, ax, True)
+    return _finish(_blockwise(_logsumexp_kernel, arr, ax, width=1), ax, True)
 
 
 def log_softmax(z, axis=-1):
@@ -140,18 +333,7 @@ def log_softmax(z, axis=-1):
     1.9287498479639178e-22
     """
     arr, ax = _as_logits(z, axis)
-    m, d, rest, finite = _shifted(arr, ax)
-    with np.errstate(invalid="ignore"):
-        out = d - np.log1p(rest)
-        # Rows whose maximum is +inf: the +inf entries share the mass equally.
-        posinf_row = np.isposinf(m)
-        if np.any(posinf_row):
-            k = np.sum(np.isposinf(arr), axis=ax, keepdims=True)
-            inf_rows = np.where(np.isposinf(arr), -np.log(np.maximum(k, 1)), -np.inf)
-            out = np.where(posinf_row & ~np.any(np.isnan(arr), axis=ax, keepdims=True), inf_rows, out)
-        # Rows of all -inf are 0/0; NaN anywhere makes the whole row NaN.
-        out = np.where(np.isneginf(m) | np.isnan(m), np.nan, out)
-    return out
+    return _blockwise(_log_softmax_kernel, arr, ax)
 
 
 def softmax(z, axis=-1):
@@ -188,18 +370,26 @@ def softmax(z, axis=-1):
     array([0.04138864, 0.06898107, 0.73983032, 0.12483331, 0.02496666])
     """
     arr, ax = _as_logits(z, axis)
-    m, d, rest, finite = _shifted(arr, ax)
-    with np.errstate(invalid="ignore", over="ignore"):
-        out = np.exp(np.where(finite, d, -np.inf)) / (1.0 + rest)
-        posinf_row = np.isposinf(m)
-        if np.any(posinf_row):
-            pos = np.isposinf(arr)
-            k = np.sum(pos, axis=ax, keepdims=True)
-            share = np.where(pos, 1.0 / np.maximum(k, 1), 0.0)
-            out = np.where(posinf_row & ~np.any(np.isnan(arr), axis=ax, keepdims=True), share, out)
-        out = np.where(np.isneginf(m), np.nan, out)
-        out = np.where(np.isnan(m), np.nan, out)
-    return out
+    return _blockwise(_softmax_kernel, arr, ax)
+
+
+def _softmax_with_complement(z, axis=-1):
+    """``(softmax(z), star, om)``: the softmax, the index of one maximal entry
+    per row and ``1 - softmax`` there computed without cancellation (both with
+    the shape of ``z`` without ``axis``).  For the gradients of the losses,
+    whose entry at a confident class is ``-(1 - softmax)``."""
+    arr, ax = _as_logits(z, axis)
+    zz = np.moveaxis(arr, ax, -1)
+    c = zz.shape[-1]
+    z2 = zz.reshape(-1, c)
+    out = np.empty(z2.shape)
+    comp = np.empty((z2.shape[0], 2))
+    step = max(1, _BLOCK // c)
+    for i in range(0, z2.shape[0], step):
+        _softmax_kernel(z2[i:i + step], out[i:i + step], comp[i:i + step])
+    batch = zz.shape[:-1]
+    return (np.moveaxis(out.reshape(zz.shape), -1, ax), comp[:, 0].astype(np.intp).reshape(batch),
+            comp[:, 1].reshape(batch))
 
 
 def logsumexp_grad(z, axis=-1):

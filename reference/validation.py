@@ -2,8 +2,16 @@
 
 Every check runs before any arithmetic and raises ``TypeError`` (wrong kind of
 object) or ``ValueError`` (right kind, wrong value or shape) with a message that
-names the argument and says what was expected.  NaN is never rejected: NaN in
-gives NaN out.
+names the argument and says what was expected.  NaN is never rejected in data:
+NaN in gives NaN out.  (NaN is rejected in scalar *options* such as ``gamma``.)
+
+What counts as a real numeric array (``docs/spec/conventions.md``, "Invalid
+input"): anything :func:`numpy.asarray` turns into an array of ``float*``,
+``int*``, ``uint*`` or ``bool`` dtype.  Booleans are real *data* (0 and 1, a
+mask or a binary label), but never class indices or lengths (an integer dtype is
+required there) and never scalar options (``gamma=True`` is a ``TypeError``).
+Strings, bytes, ``None``, dicts, sets, object arrays, ragged sequences, complex
+numbers, datetimes and timedeltas are ``TypeError``.
 """
 
 from __future__ import annotations
@@ -14,50 +22,77 @@ import numpy as np
 
 REDUCTIONS = ("none", "sum", "mean")
 
+# dtype kinds accepted as real data / as integers (class indices, lengths)
+_REAL_KINDS = "fiub"
+_INT_KINDS = "iu"
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _asarray(x, name: str, expected: str) -> np.ndarray:
+    """``np.asarray(x)``, turning numpy's failures (ragged lists ...) into a TypeError."""
+    if x is None:
+        raise TypeError(f"{name} must be {expected}, got None")
+    try:
+        return np.asarray(x)
+    except Exception as exc:  # noqa: BLE001 - ragged lists and other unconvertible objects
+        raise TypeError(
+            f"{name} must be {expected}, got a {type(x).__name__} numpy cannot convert: {exc}"
+        ) from None
+
+
+def _dtype_description(x, arr: np.ndarray) -> str:
+    where = "" if isinstance(x, np.ndarray) else f" (from a {type(x).__name__})"
+    return f"dtype {arr.dtype}{where}"
+
 
 def as_float_array(x, name: str) -> np.ndarray:
-    """Return ``x`` as a float64 array; reject anything that is not real and numeric."""
-    if x is None:
-        raise TypeError(f"{name} must be a real numeric array, got None")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be a real numeric array: {exc}") from None
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.floating)
-        or np.issubdtype(arr.dtype, np.integer)
-        or arr.dtype == np.bool_
-    ):
-        raise TypeError(
-            f"{name} must be a real numeric array, got dtype {arr.dtype}"
-        )
-    return arr.astype(np.float64, copy=False)
+    """Return ``x`` as a float64 array; reject anything that is not real and numeric.
+
+    Integer and boolean arrays are accepted (as their values, 0 and 1 for
+    booleans); wider floats (``longdouble``) are rounded to float64, to ``±inf``
+    beyond its range, without a warning.
+    """
+    arr = _asarray(x, name, "a real numeric array")
+    if arr.dtype.kind not in _REAL_KINDS:
+        raise TypeError(f"{name} must be a real numeric array, got {_dtype_description(x, arr)}")
+    with np.errstate(over="ignore"):  # longdouble beyond float64's range rounds to inf
+        return arr.astype(np.float64, copy=False)
 
 
-def as_int_array(x, name: str) -> np.ndarray:
-    """Return ``x`` as an int64 array of class indices or lengths."""
-    if x is None:
-        raise TypeError(f"{name} must be an integer array, got None")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:
-        raise TypeError(f"{name} must be an integer array: {exc}") from None
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
+def as_int_array(x, name: str, expected: str = "an integer array") -> np.ndarray:
+    """Return ``x`` as an int64 array of class indices or lengths.
+
+    Only integer dtypes qualify: booleans and integral floats are ``TypeError``.
+    """
+    arr = _asarray(x, name, expected)
+    if arr.dtype.kind not in _INT_KINDS:
+        raise TypeError(f"{name} must be {expected}, got {_dtype_description(x, arr)}")
+    if arr.dtype.kind == "u" and arr.size and int(arr.max()) > _INT64_MAX:
+        raise ValueError(f"{name} holds {int(arr.max())}, expected integers that fit in int64")
     return arr.astype(np.int64, copy=False)
 
 
 def is_integer_array(x) -> bool:
-    """True when ``x`` holds integers (class indices) rather than probabilities."""
-    return np.issubdtype(np.asarray(x).dtype, np.integer)
+    """True when ``x`` holds integers (class indices) rather than probabilities.
+
+    Never raises: anything that is not an integer array is left to
+    :func:`as_float_array` to accept or reject with a message.
+    """
+    if x is None:
+        return False
+    try:
+        return np.asarray(x).dtype.kind in _INT_KINDS
+    except Exception:  # noqa: BLE001 - ragged and the like: not integers
+        return False
 
 
-def normalize_axis(axis, ndim: int, name: str = "axis") -> int:
+def normalize_axis(axis, ndim: int, name: str = "axis", array_name: str = "the input") -> int:
     """Return ``axis`` as a non-negative index into an array of ``ndim`` dimensions."""
     if isinstance(axis, bool) or not isinstance(axis, (numbers.Integral, np.integer)):
         raise TypeError(f"{name} must be an integer, got {axis!r}")
     if ndim == 0:
-        raise ValueError(f"{name}: the input must have at least one dimension, got a scalar")
+        raise ValueError(
+            f"{array_name} must have at least one dimension, got a scalar ({name}={axis})")
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name} must be in [{-ndim}, {ndim}) for a {ndim}-d input, got {axis}")
     return int(axis) % ndim
@@ -70,13 +105,19 @@ def check_reduction(reduction) -> str:
 
 
 def check_real_scalar(value, name: str) -> float:
-    """Return ``value`` as a Python float; reject non-numbers and NaN."""
+    """Return ``value`` as a Python float; reject non-numbers, booleans and NaN.
+
+    A Python integer beyond float64's range becomes ``±inf`` (and is then
+    rejected by the callers' finiteness checks with a ``ValueError``).
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        if isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.number):
-            value = value.item()
-        else:
-            raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    try:
+        value = float(value)
+    except OverflowError:  # a huge Python int (or Fraction)
+        value = np.inf if value > 0 else -np.inf
     if np.isnan(value):
         raise ValueError(f"{name} must be a real number, got nan")
     return value
@@ -115,10 +156,10 @@ def check_in_range(value, name: str, lo: float, hi: float, *, lo_open=False, hi_
     return v
 
 
-def check_nonnegative(arr: np.ndarray, name: str) -> None:
+def check_nonnegative(arr: np.ndarray, name: str, what: str = "probabilities") -> None:
     """Reject negative entries (NaN passes through)."""
     if np.any(arr < 0):
-        raise ValueError(f"{name} must be non-negative (probabilities), found {float(arr[arr < 0].flat[0])!r}")
+        raise ValueError(f"{name} must be non-negative ({what}), found {float(arr[arr < 0].flat[0])!r}")
 
 
 def check_unit_interval(arr: np.ndarray, name: str) -> None:
@@ -131,6 +172,28 @@ def check_unit_interval(arr: np.ndarray, name: str) -> None:
 def check_same_shape(arr: np.ndarray, name: str, shape: tuple, what: str) -> None:
     if arr.shape != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)} ({what}), got {arr.shape}")
+
+
+def check_probability_target(target: np.ndarray, pred_shape: tuple, pred_name: str,
+                             ax: int, given_dtype, what: str = "class probabilities",
+                             accepts_indices: bool = True) -> None:
+    """A target of class probabilities (or one-hot rows) must have the prediction's shape.
+
+    ``target`` is checked in the caller's coordinates (before any axis is
+    moved).  When it has the shape of class indices instead, the message says
+    why it was not taken as indices: ``[0., 2.]`` is not ``[0, 2]``.
+    """
+    pred_shape = tuple(pred_shape)
+    if target.shape == pred_shape:
+        return
+    index_shape = pred_shape[:ax] + pred_shape[ax + 1:]
+    hint = ""
+    if target.shape == index_shape:
+        hint = (f"; class indices need an integer dtype, got dtype {given_dtype}" if accepts_indices
+                else "; class indices are not accepted here, pass one-hot rows")
+    raise ValueError(
+        f"target must have shape {pred_shape} ({what}: the shape of {pred_name}), "
+        f"got {target.shape}{hint}")
 
 
 def broadcast_to(arr: np.ndarray, shape: tuple, name: str) -> np.ndarray:

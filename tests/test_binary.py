@@ -9,6 +9,8 @@ import warnings
 import mpmath as mp
 import numpy as np
 import pytest
+
+from _numeric import central_diff
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -241,16 +243,6 @@ def test_nan_propagates():
 # gradients
 # ---------------------------------------------------------------------------
 
-def central_diff(f, x, h):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[idx] += h
-        xm[idx] -= h
-        g[idx] = (f(xp) - f(xm)) / (2 * h)
-    return g
-
-
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_bce_grad_matches_finite_differences(reduction, weighted):
@@ -398,3 +390,26 @@ def test_fuzz_only_documented_exceptions(data, fn, reduction):
         assert np.shape(out) == shape
     if fn is sigmoid_binary_cross_entropy and reduction == "none":
         assert np.all(np.isnan(out) | (out >= 0))
+
+
+# ---------------------------------------------------------------------------
+# the shared-logarithm fast path (benchmarks: one log1p for both softplus terms)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(), (7,), (3, 5)])
+def test_softplus_both_is_softplus_bit_for_bit(shape):
+    """``_softplus_both(x)`` must give exactly ``(softplus(-x), softplus(x))``:
+    the sigmoid losses rely on it being the same function as ``reference.softplus``."""
+    from reference import softplus
+    from reference.binary import _softplus_both
+
+    rng = np.random.default_rng(7)
+    specials = np.array([0.0, -0.0, INF, -INF, np.nan, 1e-300, -1e-300, 37.0, -37.0, 745.0, -745.0,
+                         1e308, -1e308, 5e-324])
+    for _ in range(20):
+        x = rng.standard_normal(shape) * rng.choice([1.0, 40.0, 1e4, 1e300])
+        x = np.where(rng.random(shape) < 0.3, rng.choice(specials, shape), x)
+        neg, pos = _softplus_both(np.asarray(x, dtype=np.float64))
+        for got, want in ((neg, softplus(-x)), (pos, softplus(x))):
+            assert np.shape(got) == np.shape(want)
+            assert np.array_equal(got, want, equal_nan=True)

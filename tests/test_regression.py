@@ -9,6 +9,8 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+from _numeric import central_diff
+
 from reference import (
     huber_loss,
     huber_loss_grad,
@@ -147,16 +149,6 @@ def test_huber_large_delta_is_half_mse():
 # ---------------------------------------------------------------------------
 # gradients
 # ---------------------------------------------------------------------------
-
-def central_diff(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += h
-        xm[i] -= h
-        g[i] = (f(xp) - f(xm)) / (2 * h)
-    return g
-
 
 # Points away from the kinks of every loss (|d| not within 1e-3 of 0, delta or beta).
 GP = np.array([[0.7, -2.1, 1.3], [3.2, 0.45, -0.8]])

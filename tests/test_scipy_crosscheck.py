@@ -26,7 +26,10 @@ def assert_ulps(got, expected, ulps, floor=np.finfo(float).tiny):
 
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_softmax_family(axis):
-    assert_ulps(ref.softmax(Z, axis=axis), special.softmax(Z, axis=axis), 4)
+    # SciPy takes exp of the rounded z - max(z), which costs up to |z - max(z)|/2
+    # ulps (about 7 here); the reference keeps that rounding error (within 2 ulps
+    # of mpmath, see docs/accuracy.md), so the two differ by SciPy's error.
+    assert_ulps(ref.softmax(Z, axis=axis), special.softmax(Z, axis=axis), 10)
     # Near 0, scipy's log(sum) loses the digits the reference keeps with log1p, so
     # the comparison is absolute below 1 (the suite's floor for log-probabilities).
     assert_ulps(ref.log_softmax(Z, axis=axis), special.log_softmax(Z, axis=axis), 8, floor=1.0)
