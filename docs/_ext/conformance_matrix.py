@@ -14,6 +14,8 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 from sphinx.util import logging
 
+from doc_tables import table
+
 logger = logging.getLogger(__name__)
 
 ADAPTERS = ("reference", "scipy", "torch", "jax", "keras", "sklearn", "onnxruntime")
@@ -36,17 +38,6 @@ def _cell(rows):
     return "skipped"
 
 
-def _text_row(cells, header=False):
-    row = nodes.row()
-    for cell in cells:
-        entry = nodes.entry()
-        para = nodes.paragraph()
-        para += cell if isinstance(cell, nodes.Node) else nodes.Text(str(cell))
-        entry += para
-        row += entry
-    return row
-
-
 class ConformanceMatrix(Directive):
     has_content = False
 
@@ -63,26 +54,18 @@ class ConformanceMatrix(Directive):
                                location=env.docname)
         from conformance.spec import FUNCTIONS
 
-        table = nodes.table(classes=["conformance-matrix"])
-        group = nodes.tgroup(cols=1 + len(ADAPTERS))
-        table += group
-        group += nodes.colspec(colwidth=30)
-        for _ in ADAPTERS:
-            group += nodes.colspec(colwidth=12)
-        head = nodes.thead()
-        group += head
-        head += _text_row(["function"] + [
+        header = ["function"] + [
             f"{a} ({reports[a].get('duration_s', 0):.0f} s)" if a in reports else f"{a} (no report)"
-            for a in ADAPTERS])
-        body = nodes.tbody()
-        group += body
+            for a in ADAPTERS]
+        rows = []
         for function in FUNCTIONS:
             cells = [nodes.literal(function, function)]
             for a in ADAPTERS:
-                rows = [r for r in reports.get(a, {}).get("results", []) if r["function"] == function]
-                cells.append(_cell(rows) if a in reports else "no report")
-            body += _text_row(cells)
-        out = [table]
+                results = [r for r in reports.get(a, {}).get("results", []) if r["function"] == function]
+                cells.append(_cell(results) if a in reports else "no report")
+            rows.append(cells)
+        matrix = table(header, rows, [30] + [12] * len(ADAPTERS), classes=["conformance-matrix"])
+        out = [matrix]
         for a in ADAPTERS:
             rows = [r for r in reports.get(a, {}).get("results", [])
                     if r["status"] in ("known_deviation", "fail", "error")]

@@ -18,6 +18,8 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 from sphinx.util import logging
 
+from doc_tables import table
+
 logger = logging.getLogger(__name__)
 
 
@@ -107,45 +109,26 @@ def resolve(app, doctree, docname):
             continue
         target_doc = store[cid][0]
         ref["refuri"] = builder.get_relative_uri(docname, target_doc) + f"#clause-{cid}"
-    for table in list(doctree.findall(checks_table)):
+    for placeholder in list(doctree.findall(checks_table)):
         here = {cid for cid, (d, _) in store.items() if d == docname}
         rows = sorted((c for c in _checks().values() if c.clause in here), key=lambda c: (c.clause, c.id))
-        table.replace_self(_render_table(rows))
+        placeholder.replace_self(_render_table(rows))
 
 
 def _render_table(rows):
-    tbl = nodes.table(classes=["conformance-checks"])
-    group = nodes.tgroup(cols=4)
-    tbl += group
-    for width in (30, 25, 10, 35):
-        group += nodes.colspec(colwidth=width)
-    head = nodes.thead()
-    group += head
-    head += _row(["check", "clause", "kind", "what it asserts"])
-    body = nodes.tbody()
-    group += body
-    for c in rows:
-        body += _row([nodes.literal(c.id, c.id), _clause_link(c.clause), c.kind, c.description])
-    if not rows:
-        body += _row(["(none)", "", "", ""])
-    return tbl
+    cells = [[nodes.literal(c.id, c.id), _clause_link(c.clause), c.kind, c.description] for c in rows]
+    tbl = table(["check", "clause", "kind", "what it asserts"], cells or [["(none)", "", "", ""]],
+                (30, 25, 10, 35), classes=["conformance-checks"])
+    # The theme wraps tables in a sideways-scrolling box before this event runs.
+    wrapper = nodes.container(classes=["table-wrapper"])
+    wrapper += tbl
+    return wrapper
 
 
 def _clause_link(cid):
     ref = nodes.reference("", "", internal=True, refuri=f"#clause-{cid}")
     ref += nodes.literal(cid, cid)
     return ref
-
-
-def _row(cells):
-    row = nodes.row()
-    for cell in cells:
-        entry = nodes.entry()
-        para = nodes.paragraph()
-        para += cell if isinstance(cell, nodes.Node) else nodes.Text(str(cell))
-        entry += para
-        row += entry
-    return row
 
 
 def visit_clause_html(self, node):
