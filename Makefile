@@ -10,7 +10,7 @@ HTML   := docs/_build/html
 GEN    := docs/_generated
 SPHINX := $(BIN)/sphinx-build -W --keep-going -n -b html docs $(HTML)
 
-.PHONY: env docs matrix test bench golden clean
+.PHONY: env docs matrix test bench golden clean browser accuracy
 
 env: $(STAMP)
 
@@ -30,17 +30,36 @@ docs: matrix
 	@echo
 	@echo "The site is built: open $(abspath $(HTML))/index.html"
 
+# Debian's Chromium for the browser test of the built site
+# (tests/test_site_browser.py): Playwright drives this binary and never
+# downloads a browser of its own.  Installing it needs root (apt-get).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	@test -x $(CHROMIUM) || { echo "no Chromium at $(CHROMIUM)" >&2; exit 1; }
+
 # The whole suite: unit tests, doctests in reference/ and in the docs pages, the
-# conformance self-tests, and the docs build with warnings as errors.
-test: docs
+# conformance self-tests, the docs build with warnings as errors, and the built
+# site opened page by page in headless Chromium.
+test: docs browser
 	$(BIN)/python -m pytest -q
 
-# Wall time of a full conformance run per built-in adapter (prints figures only).
+# Speed of the reference next to numpy, PyTorch and JAX, the scaling sweeps and
+# the wall time of a full conformance run per built-in adapter.  Prints figures
+# (no test asserts a time) and writes docs/performance/results.json, which the
+# performance page of the site renders.  About five minutes.
 bench: $(STAMP)
-	$(PY) -m benchmarks.conformance_time
+	$(PY) -m benchmarks
 
 golden: $(STAMP)
 	$(PY) -m conformance.golden.generate
+
+# Error in ulps against mpmath of the reference and every built-in adapter over
+# the stress corpus; writes docs/accuracy/results.json, which the accuracy page
+# of the site renders.  About a minute.
+accuracy: $(STAMP)
+	$(PY) -m accuracy --out docs/accuracy/results.json
 
 clean:
 	rm -rf $(HTML) $(GEN)

@@ -25,7 +25,6 @@ every shape of a rank.
 from __future__ import annotations
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper
 

@@ -7,6 +7,9 @@ does not import it for registration).
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 from hypothesis import strategies as st
 
 from conformance.context import format_call
@@ -24,6 +27,26 @@ def call(ctx, fn, name, args, kwargs=None):
 def finite_floats(lo, hi):
     """float64 numbers in ``[lo, hi]``, neither NaN nor infinite."""
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=64)
+
+
+def reduced_cond(a_n, per, expected, reduction):
+    """The condition term of ``assert_close`` for a reduced loss.
+
+    ``a_n`` bounds each sample's absolute rounding error in units of its loss
+    (its own condition number times its size), ``per`` are the per-sample
+    losses.  ``"none"`` is judged per sample; ``"sum"`` and ``"mean"`` add the
+    summation's own error (``n`` times the sum of magnitudes) and are taken
+    relative to the reduced value ``expected``."""
+    with np.errstate(all="ignore"):
+        per = np.where(np.isfinite(per), np.abs(per), 0.0)
+        if reduction == "none":
+            return a_n / np.maximum(per, 1.0)
+        n = max(per.size, 1)
+        total = float(np.sum(a_n) + n * np.sum(per))
+        if reduction == "mean":
+            total = 2.0 * total / n
+        e = float(expected)
+        return np.float64(total / max(abs(e) if math.isfinite(e) else 1.0, 1.0))
 
 
 def check_golden(fn, ctx, family, function, *, default_clause, adjust=None):

@@ -21,7 +21,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from conformance.checks._common import call as _call, finite_floats as _floats, check_golden
+from conformance.checks._common import call as _call, check_golden, finite_floats as _floats, reduced_cond
 from conformance.context import format_call
 from conformance.registry import check
 
@@ -100,19 +100,6 @@ def _coef(z, target, alpha):
     return t * a
 
 
-def _reduced(a_n, per, expected, reduction):
-    with np.errstate(all="ignore"):
-        per = np.where(np.isfinite(per), np.abs(per), 0.0)
-        if reduction == "none":
-            return a_n / np.maximum(per, 1.0)
-        n = max(per.size, 1)
-        total = float(np.sum(a_n) + n * np.sum(per))
-        if reduction == "mean":
-            total = 2.0 * total / n
-        e = float(expected)
-        return np.float64(total / max(abs(e) if math.isfinite(e) else 1.0, 1.0))
-
-
 def _focal_cond(z, target, kwargs, expected, ref):
     coef = _coef(z, target, kwargs.get("alpha"))
     per = np.asarray(ref.focal_loss(z, target, **{**kwargs, "reduction": "none"}))
@@ -120,14 +107,14 @@ def _focal_cond(z, target, kwargs, expected, ref):
         zmax = np.max(np.abs(np.where(np.isfinite(z), z, 0.0)), axis=-1) if z.size else np.zeros(z.shape[:-1])
         a_n = np.sum(np.abs(coef), axis=-1) * (zmax + math.log(max(z.shape[-1], 1)) + 1.0) \
             * (1.0 + kwargs.get("gamma", 2.0))
-    return _reduced(a_n, per, expected, kwargs.get("reduction", "mean"))
+    return reduced_cond(a_n, per, expected, kwargs.get("reduction", "mean"))
 
 
 def _sfocal_cond(x, y, kwargs, expected, ref):
     per = np.asarray(ref.sigmoid_focal_loss(x, y, **{**kwargs, "reduction": "none"}))
     with np.errstate(all="ignore"):
         a_n = (np.where(np.isfinite(x), np.abs(x), 0.0) + 1.0) * (kwargs.get("gamma", 2.0) + 2.0)
-    return _reduced(a_n, per, expected, kwargs.get("reduction", "mean"))
+    return reduced_cond(a_n, per, expected, kwargs.get("reduction", "mean"))
 
 
 # ---------------------------------------------------------------------------

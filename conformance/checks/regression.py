@@ -258,6 +258,13 @@ def _(fn, ctx):
 @check("reg.rmse.dtype.float32", function=RMSE, clause="reg.accuracy", kind="dtype",
        description="float32 input: within float32 ulps of the float64 RMSE of the same input")
 def _(fn, ctx):
+    # The RMSE of float32 errors near 1e-25 is a normal float32, but squaring
+    # them first in float32 underflows to 0: one fixed case, whatever the seed.
+    p32, t32 = np.zeros(2, dtype=np.float32), np.array([3e-25, -4e-25], dtype=np.float32)
+    got, call = _call(ctx, fn, RMSE, (p32, t32), {})
+    ctx.assert_close(got, ctx.reference.root_mean_squared_error(p32.astype(np.float64), t32.astype(np.float64)),
+                     call=call, dtype=np.float32, floor=1e-30, cond=2.0)
+
     def body(case):
         p, t = case
         p32, t32 = p.astype(np.float32), t.astype(np.float32)

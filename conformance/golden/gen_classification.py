@@ -12,19 +12,7 @@ from __future__ import annotations
 import mpmath as mp
 import numpy as np
 
-mp.mp.dps = 60
-INF = float("inf")
-
-
-def _f(x) -> float:
-    """An mpmath number (or ±inf / NaN) rounded to the nearest float64."""
-    if isinstance(x, float):
-        return x
-    if mp.isnan(x):
-        return float("nan")
-    if mp.isinf(x):
-        return INF if x > 0 else -INF
-    return float(x)  # mpmath rounds to nearest
+from conformance.golden._mpmath import INF, to_float as _f
 
 
 def _row_loss(z, coef):

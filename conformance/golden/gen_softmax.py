@@ -18,19 +18,7 @@ import math
 import mpmath as mp
 import numpy as np
 
-mp.mp.dps = 60
-INF = float("inf")
-NAN = float("nan")
-
-
-def _f(x) -> float:
-    if isinstance(x, float):
-        return x
-    if mp.isnan(x):
-        return NAN
-    if mp.isinf(x):
-        return INF if x > 0 else -INF
-    return float(x)  # round to nearest
+from conformance.golden._mpmath import INF, NAN, to_float as _f
 
 
 def _row(z):
