@@ -462,10 +462,14 @@ def kl_divergence(p, q, axis=-1, base=None):
 
     Notes
     -----
-    Each term is computed as ``p * log1p((p - q) / q)`` when ``p`` and ``q``
-    are within a factor of 2 (so nearly equal distributions keep their digits)
-    and from ``log(p / q)`` or ``log p - log q`` otherwise (so ``p / q`` never
-    overflows).
+    The terms ``p log(p / q)`` have both signs and nearly cancel when ``p`` and
+    ``q`` are close (the divergence is then about ``sum (p - q)**2 / 2p``), so
+    the plain sum loses most of its digits.  The reference sums instead
+    ``sum (p - q)``, from exact differences, and ``sum [p log(p / q) - (p - q)]``,
+    whose terms are non-negative (a series where ``p / q`` is near 1); both
+    sums are compensated.  Rows with a zero, infinite or NaN entry use the
+    plain sum of the terms, with ``log(p / q)`` taken as ``log1p((p - q) / q)``
+    within a factor of 2 and ``log p - log q`` where ``p / q`` would overflow.
 
     Examples
     --------

@@ -20,10 +20,11 @@ jax.config.update("jax_enable_x64", True)
 def _persistent_compilation_cache():
     """Keep compiled executables on disk between runs (the checks compile one
     small program per input shape; a warm cache halves a run's time).  A cache
-    directory the user configured is left alone."""
-    if jax.config.jax_compilation_cache_dir:
-        return
-    jax.config.update("jax_compilation_cache_dir", os.path.join(tempfile.gettempdir(), "loss-spec-jax-cache"))
+    directory the user configured (``JAX_COMPILATION_CACHE_DIR``) is used as
+    given; either way every program is cached, however quick its compilation
+    (JAX's default keeps only those that took a second or more)."""
+    if not jax.config.jax_compilation_cache_dir:
+        jax.config.update("jax_compilation_cache_dir", os.path.join(tempfile.gettempdir(), "loss-spec-jax-cache"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 

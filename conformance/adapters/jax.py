@@ -332,14 +332,22 @@ def huber_loss_grad(pred, target, *, delta=1.0, reduction="mean"):
 # CTC
 # ---------------------------------------------------------------------------
 
-def _ctc_core(log_probs, targets, logit_paddings, label_paddings, blank, reduction):
+def _ctc_values(log_probs, targets, logit_paddings, label_paddings, blank):
     # optax.ctc_loss takes logits and applies log_softmax: a no-op on
     # normalised log-probabilities.  Paddings are 1.0 where padded.
-    values = optax.ctc_loss(log_probs, logit_paddings, targets, label_paddings, blank_id=blank)
-    return _reduce(values, reduction)
+    return optax.ctc_loss(log_probs, logit_paddings, targets, label_paddings, blank_id=blank)
 
 
-_ctc, (_ctc_grad, _) = _jit_pair(_ctc_core, ("blank", "reduction"))
+def _ctc_scaled_sum(log_probs, targets, logit_paddings, label_paddings, scale, blank):
+    return jnp.sum(_ctc_values(log_probs, targets, logit_paddings, label_paddings, blank)) * scale
+
+
+# optax has no reduction: the adapter's own sum or mean is applied to its
+# per-sequence losses.  The reduction is not a static argument, so one compiled
+# gradient per shape serves all three ('mean' is the gradient of the sum times
+# 1/N); compiling optax's scan costs about half a second a shape.
+_ctc = jax.jit(_ctc_values, static_argnames="blank")
+_ctc_grad = jax.jit(jax.grad(_ctc_scaled_sum), static_argnames="blank")
 
 
 def _paddings(lengths, size, dtype):
@@ -361,18 +369,20 @@ def _ctc_args(log_probs, targets, input_lengths, target_lengths, blank, reductio
     dtype = np.dtype(lp.dtype)
     args = (lp, _index(tg), _paddings(input_lengths, t, dtype),
             _paddings(target_lengths, tg.shape[-1], dtype))
-    return args, dict(blank=int(blank), reduction=reduction)
+    return args, int(blank)
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean",
              zero_infinity=False):
-    args, static = _ctc_args(log_probs, targets, input_lengths, target_lengths, blank, reduction,
-                             zero_infinity)
-    return _out(_ctc(*args, **static))
+    args, blank = _ctc_args(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                            zero_infinity)
+    return _out(_reduce(_ctc(*args, blank=blank), reduction))
 
 
 def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0,
                   reduction="mean", zero_infinity=False):
-    args, static = _ctc_args(log_probs, targets, input_lengths, target_lengths, blank, reduction,
-                             zero_infinity)
-    return _out(_ctc_grad(*args, **static))
+    args, blank = _ctc_args(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                            zero_infinity)
+    n = args[0].shape[0]
+    scale = 1.0 / n if reduction == "mean" and n else 1.0
+    return _out(_ctc_grad(*args, jnp.asarray(scale, dtype=args[0].dtype), blank=blank))

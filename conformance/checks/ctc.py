@@ -86,6 +86,13 @@ def _row_cond(lp, targets, il, tl, blank):
     return out
 
 
+def _few(ctx):
+    """Examples for the costly CTC properties (several calls per example, and a
+    compiling framework compiles each new shape and option): a third of the
+    run's budget."""
+    return max(ctx.max_examples // 3, 5)
+
+
 def _loss_cond(case, per, expected, reduction):
     """The condition term of ``assert_close`` for a loss under ``reduction``."""
     lp, targets, il, tl, kwargs = case
@@ -197,7 +204,7 @@ def _(fn, ctx):
        description="longer sequences (T up to 40, labels up to 12) against the reference")
 def _(fn, ctx):
     ctx.property(ctc_case(max_t=40, max_s=12, max_c=6, min_n=1, max_n=2, zero_infinity=(False,)),
-                 lambda case: _compare_loss(ctx, fn, case), max_examples=max(ctx.max_examples // 3, 5))
+                 lambda case: _compare_loss(ctx, fn, case), max_examples=_few(ctx))
 
 
 @check("ctc.value.layout", function=CTC, clause="ctc.layout", kind="value",
@@ -477,7 +484,7 @@ def _(fn, ctx):
         rev, call_r = _call(ctx, fn, CTC, (lp[::-1].copy(), targets[::-1].copy(), il[::-1].copy(), tl[::-1].copy()),
                             kwargs)
         ctx.assert_close(rev, whole[::-1], call=f"{call_r}  vs  reversed {call}", ulps=2, floor=1.0)
-    ctx.property(ctc_case(min_n=1, zero_infinity=(False,)), body, max_examples=max(ctx.max_examples // 3, 5))
+    ctx.property(ctc_case(min_n=1, zero_infinity=(False,)), body, max_examples=_few(ctx))
 
 
 @check("ctc.property.relabel", function=CTC, clause="ctc.property.relabel", kind="property",
@@ -497,7 +504,7 @@ def _(fn, ctx):
         ctx.assert_close(got, np.asarray(base, dtype=np.float64), call=f"{call}  vs  {call0}", ulps=4, floor=1.0,
                          cond=_loss_cond(case, per, np.sum(per), reduction))
     ctx.property(st.tuples(ctc_case(min_n=1, zero_infinity=(False,)), st.integers(0, 2**16)), body,
-                 max_examples=max(ctx.max_examples // 3, 5))
+                 max_examples=_few(ctx))
 
 
 @check("ctc.property.reductions", function=CTC, clause="ctc.reduction", kind="property",
@@ -516,7 +523,7 @@ def _(fn, ctx):
         ctx.assert_close(total, s, call=f"{call_s}  vs  sum of {call_n}", ulps=4, floor=1.0, cond=cond)
         ctx.assert_close(mean, np.float64(total) / len(none), call=f"{call_m}  vs  ({call_s}) / {len(none)}",
                          ulps=4, floor=1.0)
-    ctx.property(ctc_case(min_n=1, zero_infinity=(False,)), body)
+    ctx.property(ctc_case(min_n=1, zero_infinity=(False,)), body, max_examples=_few(ctx))
 
 
 # ---------------------------------------------------------------------------
@@ -630,7 +637,7 @@ def _(fn, ctx):
         scale, cond = _grad_floor_cond(case)
         ctx.assert_close(projected, expected, call=f"log_softmax projection of {call}", ulps=ULPS * lp.shape[2],
                          floor=scale, cond=cond)
-    ctx.property(ctc_case(zero_infinity=(False,)), body)
+    ctx.property(ctc_case(zero_infinity=(False,)), body, max_examples=_few(ctx))
 
 
 @check("red.gradient.ctc", function=GRAD, clause="red.gradient", kind="gradient",
@@ -646,7 +653,7 @@ def _(fn, ctx):
         ctx.assert_close(g_none, g_sum, call=f"{call_n}  vs  {call}", ulps=2, floor=1.0)
         n = lp.shape[0]
         ctx.assert_close(g_mean, g_sum / n, call=f"{call_m}  vs  ({call}) / {n}", ulps=4, floor=1.0 / n)
-    ctx.property(ctc_case(min_n=1), body)
+    ctx.property(ctc_case(min_n=1), body, max_examples=_few(ctx))
 
 
 # ---------------------------------------------------------------------------
@@ -844,7 +851,7 @@ def _(fn, ctx):
         expected = math.prod(math.fsum(row) for row in probs) if t else 1.0
         ctx.assert_close(total, expected, call=f"sum over all paths of {format_call(PATH, (probs, '...'))}",
                          ulps=4.0 * t * c + 4.0, floor=1e-300)
-    ctx.property(path_case(max_t=4), body, max_examples=max(ctx.max_examples // 3, 5))
+    ctx.property(path_case(max_t=4), body, max_examples=_few(ctx))
 
 
 @check("ctc.path-probability.invalid", function=PATH, clause="ctc.path-probability", kind="invalid",
