@@ -117,28 +117,102 @@ def _ctc_setup(log_probs, targets, input_lengths, target_lengths, blank, reducti
 # the forward-backward recursion
 # ---------------------------------------------------------------------------
 
-def _lse3(stack, m, scratch, out):
-    """``out = log(exp(stack[0]) + exp(stack[1]) + exp(stack[2]))`` for a
-    ``(3, N, S')`` stack, without ever forming ``-inf - (-inf)``.
+def _two_sum(a, b, s, err, tmp):
+    """Knuth's TwoSum: ``s + err == a + b`` exactly with ``s = fl(a + b)``.
 
-    The shift ``m`` is the maximum clipped to the finite range: a column of
-    three ``-inf`` is shifted by the largest finite negative number, so every
-    difference is ``-inf - finite = -inf`` and the column gives
-    ``log(0) = -inf`` (a division by zero that the caller silences on purpose
-    with ``np.errstate``); NaN propagates, and a ``+inf`` that overflowed from
-    finite input stays ``+inf``.  ``m`` and ``scratch`` are preallocated
-    buffers of shapes ``(N, S')`` and ``(3, N, S')``.
+    Where ``s`` is not finite ``err`` is NaN (``inf - inf``); callers clear it.
+    ``s``, ``err`` and ``tmp`` are output buffers distinct from ``a`` and ``b``.
     """
-    np.maximum(stack[0], stack[1], out=m)
-    np.maximum(m, stack[2], out=m)
-    np.clip(m, -_BIG, _BIG, out=m)
-    np.subtract(stack, m, out=scratch)
+    np.add(a, b, out=s)
+    np.subtract(s, a, out=tmp)          # the part of b that went into s
+    np.subtract(b, tmp, out=err)        # b's remainder
+    np.subtract(s, tmp, out=tmp)        # the part of a that went into s
+    np.subtract(a, tmp, out=tmp)        # a's remainder
+    err += tmp
+    return s, err
+
+
+def _fast_two_sum(a, b, s, err):
+    """``s = fl(a + b)`` and ``err`` its rounding error (Dekker): exact when
+    ``|a| >= |b|``; otherwise within about ``2**-53 |b|``, which is all the
+    callers need (there ``b`` is a log-sum of at most ``log 3``, or ``|a| >=
+    |b|`` holds but for unnormalised positive log-probabilities).  NaN where
+    ``s`` is not finite.  ``s`` and ``err`` must not alias ``a`` or ``b``."""
+    np.add(a, b, out=s)
+    np.subtract(s, a, out=err)
+    np.subtract(b, err, out=err)
+    return s, err
+
+
+def _finite_lo(lo):
+    """Replace NaN low parts (those of a non-finite high part, from
+    ``inf - inf``) by a finite number, in place.
+
+    The low part of an infinite or NaN high part is never used on its own:
+    it only needs to be finite so that ``hi + lo`` keeps ``hi``'s value.
+    """
+    return np.fmax(lo, -_BIG, out=lo)
+
+
+def _clip_finite(x, out):
+    """``x`` clipped to ``[-max, max]`` (NaN kept): two ufunc calls, cheaper
+    than ``np.clip`` on the small arrays of one frame."""
+    np.maximum(x, -_BIG, out=out)
+    return np.minimum(out, _BIG, out=out)
+
+
+def _lse3(hi, lo, forward, w):
+    """The log-sum-exp over each state's three predecessors (``forward``) or
+    successors of double-double log values: returns ``m`` and ``out`` with the
+    result ``m + out``, ``m`` the largest high part (a float64, exact) and
+    ``out`` in ``[-inf, log 3]`` up to the low parts (which are tiny unless the
+    high parts are huge: ``-1e308`` plus a remainder of ``-1e4``).
+
+    ``hi`` is the ``(3, N, S')`` stack of the terms' high parts (``-inf`` where
+    a state has no such neighbour); ``lo`` is the ``(N, S')`` low part of the
+    previous frame, added to each term at its offset.  Splitting off ``m``
+    keeps the rounding of the logarithm relative to an O(1) number instead of
+    to ``|alpha|`` (hundreds).  ``m`` is clipped to the finite range: a column
+    of three ``-inf`` is shifted by the largest finite negative number, so every
+    difference is ``-inf - finite = -inf`` and the column gives ``log(0) =
+    -inf`` (a division by zero that the caller silences on purpose with
+    ``np.errstate``); NaN propagates, and a ``+inf`` that overflowed from
+    finite input stays ``+inf``.  ``w`` (a :class:`_Work`) provides the
+    buffers; ``m`` is ``w.m`` and ``out`` is ``w.sum``.
+    """
+    m, scratch, out, dm = w.m, w.scratch, w.sum, w.dm
+    np.maximum(hi[0], hi[1], out=m)
+    np.maximum(m, hi[2], out=m)
+    _clip_finite(m, m)
+    np.subtract(hi, m, out=scratch)
+    # Each term gets its own low part.  Shifting the flattened arrays (fast,
+    # contiguous) also adds a neighbouring row's lo to the first (last) columns,
+    # which hold -inf (no neighbour) and stay -inf since lo is finite.
+    flat, lo = scratch.reshape(3, -1), lo.reshape(-1)
+    flat[0] += lo
+    if forward:
+        flat[1, 1:] += lo[:-1]
+        flat[2, 2:] += lo[:-2]
+    else:
+        flat[1, :-1] += lo[1:]
+        flat[2, :-2] += lo[2:]
+    # Shift again by the largest term so that it is exactly 0 and its exp
+    # exactly 1: L = dm + log1p(r) with r the sum of the two other terms, so
+    # the sum 1 + r is never rounded (a dominant predecessor, the common case,
+    # then adds almost no error).  dm is -inf only for a column of three -inf.
+    np.maximum(scratch[0], scratch[1], out=dm)
+    np.maximum(dm, scratch[2], out=dm)
+    _clip_finite(dm, w.tmp)
+    scratch -= w.tmp
     np.exp(scratch, out=scratch)
-    np.add(scratch[0], scratch[1], out=out)
-    out += scratch[2]
-    np.log(out, out=out)
-    out += m
-    return out
+    # r = the two smallest of the three (the largest is the 1 of the shift).
+    np.minimum(scratch[0], scratch[1], out=w.tmp)
+    np.maximum(scratch[0], scratch[1], out=out)
+    np.minimum(out, scratch[2], out=out)
+    out += w.tmp
+    np.log1p(out, out=out)
+    out += dm
+    return m, out
 
 
 def _extended_labels(tg, tl, blank):
@@ -190,44 +264,96 @@ def _final_states(tl):
     return last, np.maximum(last - 1, 0), tl > 0
 
 
+def _logaddexp_dd(h1, l1, h2, l2):
+    """``log(exp(h1 + l1) + exp(h2 + l2))`` rounded once to float64, shifted
+    twice as in :func:`_lse3` (the low parts can be large next to a huge high
+    part: ``-1e308`` plus ``-1e4``) so that the larger term is exactly 1 and
+    the smaller one goes through ``log1p``; ``-inf`` pairs give ``-inf``."""
+    m = np.clip(np.maximum(h1, h2), -_BIG, _BIG)
+    d1, d2 = h1 - m + l1, h2 - m + l2
+    dm = np.maximum(d1, d2)
+    dc = np.clip(dm, -_BIG, _BIG)
+    return m + (dm + np.log1p(np.minimum(np.exp(d1 - dc), np.exp(d2 - dc))))
+
+
+class _Work:
+    """Scratch buffers of one recursion over ``(N, S')`` states."""
+
+    def __init__(self, n, width):
+        self.hi = np.full((3, n, width), NEG_INF)     # the neighbours' high parts
+        self.hi_flat = self.hi.reshape(3, -1)
+        self.scratch = np.empty((3, n, width))
+        self.dm = np.empty((n, width))
+        self.m = np.empty((n, width))
+        self.sum = np.empty((n, width))
+        self.s = np.empty((n, width))
+        self.err = np.empty((n, width))
+        self.tmp = np.empty((n, width))
+
+
 def _forward(e, skip, il, tl, keep_all):
-    """Log forward variables.  Returns ``(loglik, alpha)`` where ``loglik[n]``
-    is ``log p(l_n | x_n)`` and ``alpha`` is ``(T', N, S')`` when ``keep_all``
-    (else ``None``); ``alpha[t, n, s]`` includes the emission of frame ``t``."""
+    """Log forward variables as double-doubles ``alpha = hi + lo``.
+
+    Returns ``(loglik, alpha_hi, alpha_lo)`` where ``loglik[n]`` is
+    ``log p(l_n | x_n)`` and the ``alpha`` parts are ``(T', N, S')`` when
+    ``keep_all`` (else ``None``); ``alpha[t, n, s]`` includes the emission of
+    frame ``t``.
+
+    Each step is ``alpha_t = m + e_t + L`` with ``m`` the largest predecessor
+    (exact) and ``L`` the O(1) log-sum-exp of the predecessors shifted by
+    ``m``: ``m + e_t`` is split exactly by TwoSum and ``L`` joins the low part,
+    so a step rounds by about ``2**-53`` in absolute terms instead of
+    ``2**-53 |alpha|``.  ``lo`` is finite everywhere (of no meaning where
+    ``hi`` is not finite).
+    """
     frames, n, width = e.shape
     loglik = np.where(tl == 0, 0.0, NEG_INF)              # input length 0: the empty alignment only
     if frames == 0:
-        return loglik, (np.empty((0, n, width)) if keep_all else None)
-    alpha = np.empty((frames, n, width)) if keep_all else np.empty((2, n, width))
-    stack = np.full((3, n, width), NEG_INF)
-    scratch = np.empty((3, n, width))
-    m = np.empty((n, width))
+        empty = np.empty((0, n, width)) if keep_all else None
+        return loglik, empty, empty
+    w = _Work(n, width)
+    # The current frame's high part lives in the neighbour stack (w.hi[0]);
+    # without keep_all one low-part buffer suffices (read before rewritten).
+    alpha_hi = np.empty((frames, n, width)) if keep_all else None
+    alpha_lo = np.empty((frames if keep_all else 1, n, width))
     last, label_last, has_label = _final_states(tl)
     ending = _rows_ending(il, frames)
-    skip_tail = skip[:, 2:]
-    cur = alpha[0]
-    cur.fill(NEG_INF)
-    cur[:, :2] = e[0, :, :2]
+    # min(x, +inf) = x where the skip from s - 2 is allowed, -inf elsewhere.
+    # The flat shift below fills the first two columns from the previous row:
+    # they are reset to -inf (a NaN there would leak across rows).
+    gate = np.where(skip, np.inf, NEG_INF).reshape(-1)[2:]
+    hi, lo = w.hi[0], alpha_lo[0]
+    hi.fill(NEG_INF)
+    hi[:, :2] = e[0, :, :2]
+    lo.fill(0.0)
     for t in range(frames):
         if t > 0:
-            prev = cur
-            cur = alpha[t] if keep_all else alpha[t % 2]
-            stack[0] = prev
-            stack[1, :, 1:] = prev[:, :-1]
-            np.copyto(stack[2, :, 2:], prev[:, :-2], where=skip_tail)
-            _lse3(stack, m, scratch, cur)
-            cur += e[t]
+            prev_lo = lo
+            lo = alpha_lo[t] if keep_all else lo
+            w.hi[1, :, 1:] = hi[:, :-1]
+            np.minimum(w.hi_flat[0, :-2], gate, out=w.hi_flat[2, 2:])
+            w.hi[2, :, :2] = NEG_INF
+            m, lse = _lse3(w.hi, prev_lo, True, w)
+            _two_sum(m, e[t], w.s, w.err, w.tmp)          # m + e_t, exactly
+            _fast_two_sum(w.s, lse, hi, lo)
+            lo += w.err
+            _finite_lo(lo)
+        if keep_all:
+            alpha_hi[t] = hi
         rows = ending[t]
         if rows.size:
-            a_last = cur[rows, last[rows]]
-            a_label = np.where(has_label[rows], cur[rows, label_last[rows]], NEG_INF)
-            loglik[rows] = np.logaddexp(a_last, a_label)
-    return loglik, (alpha if keep_all else None)
+            a_label = [np.where(has_label[rows], part[rows, label_last[rows]], fill)
+                       for part, fill in ((hi, NEG_INF), (lo, 0.0))]
+            loglik[rows] = _logaddexp_dd(hi[rows, last[rows]], lo[rows, last[rows]], *a_label)
+    if not keep_all:
+        return loglik, None, None
+    return loglik, alpha_hi, alpha_lo
 
 
-def _frame_posteriors(alpha_t, beta_t, out, m):
+def _frame_posteriors(a_hi, a_lo, b_hi, b_lo, out, w, m):
     """State posteriors of one frame, ``gamma_t(s) = alpha_t(s) beta_t(s) / p``,
-    written to ``out`` (``(N, S')``).
+    written to ``out`` (``(N, S')``); ``w`` holds scratch buffers, ``m`` is
+    ``(N, 1)``.
 
     Every complete alignment passes through exactly one state per frame, so
     ``sum_s alpha_t(s) beta_t(s) = p`` on every frame ``t < T_n``: the frame is
@@ -235,59 +361,88 @@ def _frame_posteriors(alpha_t, beta_t, out, m):
     are equal in exact arithmetic; this way the posteriors of a frame sum to 1
     to rounding even where ``log p`` carries a large absolute error (entries of
     ``-1e300``).  A frame with no mass (past ``T_n``, an impossible row) gives 0.
+
+    The exponent ``alpha + beta - max`` is formed in double-double (TwoSum of
+    the high parts) and applied as ``exp(hi) (1 + lo)``: an exponent of
+    magnitude hundreds rounded to float64 would be a relative error of
+    hundreds of ulps in the posterior.
     """
-    np.add(alpha_t, beta_t, out=out)
-    np.max(out, axis=1, keepdims=True, out=m)
+    x_hi, x_lo, tmp, d_hi = w.s, w.err, w.tmp, w.m
+    _two_sum(a_hi, b_hi, x_hi, x_lo, tmp)
+    x_lo += a_lo
+    x_lo += b_lo
+    np.max(x_hi, axis=1, keepdims=True, out=m)
     np.copyto(m, 0.0, where=~np.isfinite(m))
-    out -= m
-    np.exp(out, out=out)
+    np.negative(m, out=m)
+    _fast_two_sum(x_hi, m, d_hi, out)                     # exact: x_hi <= max, and max <= 0 normally
+    out += x_lo
+    # NaN (from -inf states, whose exp(hi) is 0) and out-of-range values are
+    # bounded: |lo| <= 2**-26 whenever |alpha + beta| < 2**26, where 1 + lo
+    # matches exp(lo) to 2**-53; beyond that the posteriors are not resolved
+    # and only the frame sums are kept.
+    np.fmax(out, -2.0**-26, out=out)
+    np.fmin(out, 2.0**-26, out=out)
+    np.exp(d_hi, out=d_hi)
+    out *= d_hi
+    out += d_hi
     total = np.sum(out, axis=1, keepdims=True)
     np.divide(out, total, out=out, where=total > 0)
     return out
 
 
-def _backward_gradient(e, skip, il, tl, alpha, ext, n_classes, t_all):
+def _backward_gradient(e, skip, il, tl, alpha_hi, alpha_lo, ext, n_classes, t_all):
     """Run the backward recursion and return ``-sum_{s: ext[s] = k} gamma_t(s)``
     as an ``(N, t_all, C)`` array (0 on frames past each ``il[n]``).
 
     ``beta_t(s)`` is the log-probability of the frames after ``t`` given state
     ``s`` at ``t`` (the emission of ``t`` excluded), ``-inf`` past each row's
-    last frame.  Only two frames of it are alive at a time: each frame's
-    posteriors are scattered onto the classes as soon as ``beta_t`` is known.
+    last frame, carried as a double-double like ``alpha``.  Only two frames of
+    it are alive at a time: each frame's posteriors are scattered onto the
+    classes as soon as ``beta_t`` is known.
     """
     frames, n, width = e.shape
     grad = np.zeros((n, t_all, n_classes))
-    stack = np.full((3, n, width), NEG_INF)
-    scratch = np.empty((3, n, width))
-    m = np.empty((n, width))
-    v = np.empty((n, width))
+    w = _Work(n, width)
+    v_lo = np.empty((n, width))
     post = np.empty((n, width))
     m_row = np.empty((n, 1))
-    buffers = (np.empty((n, width)), np.empty((n, width)))
+    buffers = [(np.empty((n, width)), np.empty((n, width))) for _ in range(2)]
     flat = (np.arange(n)[:, None] * n_classes + ext).ravel()   # (row, class) of every state
     last, label_last, has_label = _final_states(tl)
     ending = _rows_ending(il, frames)
-    skip_tail = skip[:, 2:]
+    # As in _forward: the successor s + 2 is a neighbour where skip[s + 2].
+    gate = np.full(skip.shape, NEG_INF)
+    gate[:, :-2] = np.where(skip[:, 2:], np.inf, NEG_INF)
+    gate = gate.reshape(-1)[:-2]
     nxt = None
     for t in range(frames - 1, -1, -1):
-        cur = buffers[t % 2]
+        hi, lo = buffers[t % 2]
         if nxt is None:
-            cur.fill(NEG_INF)
+            hi.fill(NEG_INF)
+            lo.fill(0.0)
         else:
-            np.add(nxt, e[t + 1], out=v)
-            stack[0] = v
-            stack[1, :, :-1] = v[:, 1:]
-            np.copyto(stack[2, :, :-2], v[:, 2:], where=skip_tail)
-            _lse3(stack, m, scratch, cur)
+            # v = beta_{t+1} + e_{t+1}, split exactly, then the log-sum-exp
+            # over each state's successors.
+            v_hi = w.hi[0]
+            _two_sum(nxt[0], e[t + 1], v_hi, v_lo, w.tmp)
+            v_lo += nxt[1]
+            _finite_lo(v_lo)
+            w.hi[1, :, :-1] = v_hi[:, 1:]
+            np.minimum(w.hi_flat[0, 2:], gate, out=w.hi_flat[2, :-2])
+            w.hi[2, :, -2:] = NEG_INF
+            m, lse = _lse3(w.hi, v_lo, False, w)
+            _fast_two_sum(m, lse, hi, lo)
+            _finite_lo(lo)
         rows = ending[t]
         if rows.size:
-            cur[rows] = NEG_INF
-            cur[rows, last[rows]] = 0.0
+            hi[rows] = NEG_INF
+            lo[rows] = 0.0
+            hi[rows, last[rows]] = 0.0
             lab = rows[has_label[rows]]
-            cur[lab, label_last[lab]] = 0.0
-        _frame_posteriors(alpha[t], cur, post, m_row)
+            hi[lab, label_last[lab]] = 0.0
+        _frame_posteriors(alpha_hi[t], alpha_lo[t], hi, lo, post, w, m_row)
         grad[:, t, :] = -np.bincount(flat, weights=post.ravel(), minlength=n * n_classes).reshape(n, n_classes)
-        nxt = cur
+        nxt = (hi, lo)
     return grad
 
 
@@ -369,11 +524,14 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     Notes
     -----
     The forward variables ``alpha_t(s)`` over the ``2L + 1`` extended states
-    are computed in log space, vectorised over the batch and the states (the
-    only Python loop runs over frames).  Each step combines three
-    predecessors with a shifted log-sum-exp whose shift is 0 where the maximum
-    is not finite, so ``-inf - (-inf)`` never occurs; the ``log(0)`` of a column
-    with no predecessor is silenced deliberately with ``np.errstate``.  Memory is
+    are computed in log space as double-doubles ``hi + lo``, vectorised over
+    the batch and the states (the only Python loop runs over frames).  Each
+    step combines three predecessors with a log-sum-exp shifted by their
+    largest value, clipped to the finite range so that ``-inf - (-inf)`` never
+    occurs, and adds the emission with an exact TwoSum: each frame rounds by
+    about ``2**-53`` in absolute terms, not ``2**-53 |alpha|``.  The ``log(0)``
+    of a column with no predecessor is silenced deliberately with
+    ``np.errstate``.  Memory is
     ``O(N T L)`` (the gathered emissions; no ``(N, T, C)`` intermediate beyond
     the input).  A NaN anywhere within a row's input length makes that row's
     loss NaN (even in a class no alignment uses).  A target that needs more
@@ -416,7 +574,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
         ext, valid, skip = _extended_labels(tg, tl, b)
         frames = int(il.max(initial=0))
         e = _emissions(lp, ext, valid, il, frames)
-        loglik, _ = _forward(e, skip, il, tl, keep_all=False)
+        loglik, _, _ = _forward(e, skip, il, tl, keep_all=False)
     loss = _per_sequence(loglik, _nan_rows(lp, il), zi)
     return _reduce(loss, reduction)
 
@@ -451,11 +609,16 @@ def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0,
 
     Notes
     -----
-    Memory is ``O(N T L)``: the forward variables and the emissions, each
-    ``(T, N, 2L + 1)``; the backward pass keeps two frames of ``beta`` and
-    scatters each frame's posteriors onto the classes as it goes.  Each
-    frame's posteriors are normalised by their own total (equal to ``p`` in
-    exact arithmetic), so they sum to 1 to rounding on every frame.
+    Memory is ``O(N T L)``: the forward variables (high and low parts) and
+    the emissions, each ``(T, N, 2L + 1)``; the backward pass keeps two frames
+    of ``beta`` and scatters each frame's posteriors onto the classes as it
+    goes.  ``alpha`` and ``beta`` are double-doubles and each posterior's
+    exponent ``alpha + beta`` is formed exactly before one ``exp``, so the
+    posteriors are within a few ulps even where ``alpha`` is in the thousands
+    (a float64 ``alpha`` would lose ``|alpha| 2**-53`` per frame, which ``exp``
+    turns into a relative error).  Each frame's posteriors are normalised by
+    their own total (equal to ``p`` in exact arithmetic), so they sum to 1 to
+    rounding on every frame.
 
     Examples
     --------
@@ -481,11 +644,11 @@ def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0,
         # those rows are overwritten below.
         ext, valid, skip = _extended_labels(tg, tl, b)
         e = _emissions(lp, ext, valid, il, frames)
-        loglik, alpha = _forward(e, skip, il, tl, keep_all=True)
+        loglik, alpha_hi, alpha_lo = _forward(e, skip, il, tl, keep_all=True)
         nan_rows = _nan_rows(lp, il)
         loss = _per_sequence(loglik, nan_rows, zi)
         if frames:
-            grad = _backward_gradient(e, skip, il, tl, alpha, ext, c, t_all)
+            grad = _backward_gradient(e, skip, il, tl, alpha_hi, alpha_lo, ext, c, t_all)
         inside = np.arange(t_all)[None, :] < il[:, None]
         bad = ~np.isfinite(loss)
         grad[bad] = np.where(inside[bad][:, :, None], np.nan, 0.0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as _sp
 
-from .softmax import _accurate_row_sum, _two_diff_err
+from .softmax import _BLOCK, _accurate_row_sum, _two_diff_err
 from .validation import (
     as_float_array,
     check_base,
@@ -352,79 +352,213 @@ def _kl_terms(P, Q):
     return terms
 
 
-#: Coefficients of ``f(u) / u**2 = sum_j (-1)**j u**j / ((j + 1)(j + 2))``, enough
-#: for ``|u| < 2**-4`` to float64 precision.
-_F_SERIES = tuple((-1.0) ** j / ((j + 1) * (j + 2)) for j in range(13))
-def _kl_excess(p, q):
-    """``p log(p / q) - (p - q) = q f(u)`` with ``u = (p - q) / q`` and
-    ``f(u) = (1 + u) log1p(u) - u >= 0``, for finite ``p >= 0``, ``q > 0``.
+#: ``ln 2 = _LN2_A + _LN2_B`` (to 2**-82): ``_LN2_A`` has 24 significant bits, so
+#: ``k _LN2_A`` (``|k| <= 3``) has at most 26 and its products with the halves
+#: of a Veltkamp split are exact.
+_LN2_A = 0.6931471824645996
+_LN2_B = -1.904654299957768e-09
+#: ``g(x) = sum_{k>=1} x**(k-1) / (2k + 1)`` in Horner order; 10 terms reach
+#: 2**-56 for ``x = s**2 <= 0.03`` (``|s| <= 0.172``: ``p / q'`` within ``sqrt 2``).
+_G_SERIES = tuple(1.0 / (2 * k + 1) for k in range(10, 0, -1))
+_SQRT_HALF = 0.7071067811865476
+_KL_K = 3                                    # |k| <= 3: p / q within 2**3.5 of 1
+_KL_LOW, _KL_HIGH = 2.0 ** -3.5, 2.0 ** 3.5
+_TINY_Q = 2.0 ** -1019                       # 2**-3 q is still a normal number
 
-    For ``|u| < 2**-4`` from the series of ``f`` (the direct formula cancels:
-    ``f(u)`` is about ``u**2 / 2``); for ``1/8 < p/q < 8`` otherwise from the
-    direct formula in ``np.longdouble`` where it is wider than float64 (its
-    cancellation costs up to 6 bits there); elsewhere in float64.
+
+def _kl_split(p, q, w=None):
+    """The terms ``p log(p / q)`` of a block of clean rows (finite ``p >= 0``,
+    ``0 < q < 1e300``) as ``e + s``: ``e = (e_hi, e_lo)`` non-negative, ``s =
+    (s_hi, s_lo)`` signed (value ``hi + lo``, ``lo`` a small correction).
+
+    Where ``2**-3.5 <= p / q < 2**3.5``, with ``q' = 2**k q`` (exact) and
+    ``p / q'`` within ``sqrt 2`` of 1:
+
+    .. math:: p \\log\\frac{p}{q} = \\underbrace{p \\log\\frac{p}{q'} - (p - q')}_{e \\,\\ge\\, 0}
+              + \\underbrace{(p - q') + k p \\ln 2}_{s}.
+
+    With ``t = (p - q') / (p + q')``, ``e = (p - q') t B(t)`` exactly,
+    ``B(t) = 1 + t (1 + t) g(t**2)``, ``g(x) = 1/3 + x/5 + x**2/7 + ...``:
+    no cancellation at all (``p - q'`` is exact by Sterbenz' lemma, ``p + q'``
+    is corrected for its rounding error), and ``s`` is a double-double (split
+    ``ln 2``, Veltkamp's split of ``p``).  The ``s`` add up without error of
+    their own beyond about 2**-80; the ``e``, within about 2 units of 2**-53
+    each, carry the rounding, and exceed the term's share of the divergence,
+    ``p log(p / q) - (p - q) >= 0``, by at most a factor 1.3 (``p / q = sqrt 2``).
+    Elsewhere ``s = p log(p / q)`` in plain float64 and ``e = 0``: there
+    ``|p log(p / q)| < 1.6 [p log(p / q) - (p - q)]``, so its rounding is not
+    amplified much either.  (Where ``q < 2**-1019`` only ``k >= 0`` is used,
+    lest ``2**k q`` be rounded; such terms are below 1e-306.)
+
+    Branch-free: everything is computed everywhere, then selected (masks and
+    fancy indexing cost more than the arithmetic).
     """
-    out = np.empty(p.shape)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        d = p - q
-        u = d / q
-        small = (np.abs(u) < 0.0625) & (p >= 0.5 * q)
-        if np.any(small):
-            us = u[small]
-            f = np.full(us.shape, _F_SERIES[-1])
-            for c in _F_SERIES[-2::-1]:
-                f *= us
-                f += c
-            out[small] = q[small] * (us * us) * f
-        # Outside 1/8 < p/q < 8 the two parts cancel by less than a factor 2.2:
-        # float64 keeps them within an ulp or two.
-        mid = ~small & (p > 0.125 * q) & (p < 8.0 * q) if _LONG is not None else np.zeros(p.shape, bool)
-        rest = ~small & ~mid
-        if np.any(mid):
-            pl, ql = p[mid].astype(_LONG), q[mid].astype(_LONG)
-            out[mid] = (pl * np.log(pl / ql) - (pl - ql)).astype(np.float64)
-        if np.any(rest):
-            pr, qr = p[rest], q[rest]
-            t = pr * _log_ratio(pr, qr) - (pr - qr)
-            out[rest] = np.where(pr == 0, qr, t)
+    if w is None:
+        w = _kl_workspace(p.shape)
+    n = p.shape[0]
+    r, kf, q2, d, a, a_err, t, x, g, e_hi, tmp = (b[:n] for b in w[:11])
+    k, zone, flag = w[11][:n], w[12][:n], w[13][:n]
+    # Out-of-place temporaries of this size cost more than the arithmetic
+    # (freed memory goes back to the system and faults in again): every step
+    # writes into the workspace ``w``.
+    with np.errstate(all="ignore"):
+        np.divide(p, q, out=r)
+        np.frexp(r, out=(kf, k))
+        np.less(kf, _SQRT_HALF, out=flag)
+        np.subtract(k, flag, out=k)         # p / (2**k q) in [sqrt(1/2), sqrt 2)
+        np.clip(k, -_KL_K, _KL_K, out=k)
+        np.greater_equal(r, _KL_LOW, out=zone)
+        np.less(r, _KL_HIGH, out=flag)
+        zone &= flag
+        if float(np.min(q)) < _TINY_Q:
+            # 2**k q must be exact: no k < 0 where it would be subnormal
+            zone &= (q >= _TINY_Q) | (k >= 0)
+            k *= zone
+        inside = bool(np.all(zone))
+        np.copyto(kf, k)
+        np.ldexp(q, k, out=q2)
+        np.subtract(p, q2, out=d)           # exact in the zone
+        if not inside:
+            d *= zone                       # e = 0 outside (s is replaced there)
+        np.add(p, q2, out=a)
+        _two_sum_err(p, q2, a, a_err, tmp)
+        np.divide(d, a, out=t)
+        np.multiply(t, t, out=x)
+        np.multiply(x, _G_SERIES[0], out=g)
+        g += _G_SERIES[1]
+        for c in _G_SERIES[2:]:
+            g *= x
+            g += c
+        np.multiply(d, t, out=e_hi)
+        # (B - 1) and the first-order correction of t for the rounding of p + q'
+        g *= t
+        np.multiply(g, t, out=tmp)
+        g += tmp
+        a_err /= a
+        g -= a_err
+        e_lo = np.multiply(g, e_hi, out=g)
+        # s = d + k p ln2: k _LN2_A times the halves of p is exact
+        c1 = np.multiply(kf, _LN2_A, out=tmp)
+        hi_p = np.multiply(p, 134217729.0, out=x)  # Veltkamp split of p
+        lo_p = np.subtract(hi_p, p, out=a)
+        hi_p -= lo_p
+        np.subtract(p, hi_p, out=lo_p)
+        hi_p *= c1
+        lo_p *= c1
+        s_hi = np.add(d, hi_p, out=t)
+        s_lo = _two_sum_err(d, hi_p, s_hi, a_err, q2)
+        s_lo += lo_p
+        kf *= _LN2_B
+        kf *= p
+        s_lo += kf
+        if not inside:
+            plain = np.log(r, out=a)
+            plain *= p
+            tiny = np.finfo(np.float64).tiny
+            if float(np.min(r)) < tiny or float(np.max(r)) == np.inf:
+                # p = 0 gives 0; a ratio that under- or overflows needs log p - log q
+                odd = ((r < tiny) | (r == np.inf)) & (p > 0.0)
+                if np.any(odd):
+                    plain[odd] = p[odd] * _log_ratio(p[odd], q[odd])
+                plain[p == 0.0] = 0.0
+            # select s_hi where zone, plain elsewhere (both finite)
+            s_hi *= zone
+            np.logical_not(zone, out=flag)
+            plain *= flag
+            s_hi += plain
+            s_lo *= zone
+    return e_hi, e_lo, s_hi, s_lo
+
+
+def _two_sum_err(a, b, s, out, tmp):
+    """The rounding error of ``s = fl(a + b)`` into ``out`` (Knuth's TwoSum,
+    as :func:`reference.softmax._two_diff_err`; ``tmp`` is scratch)."""
+    np.subtract(s, a, out=tmp)              # what s took from b
+    np.subtract(s, tmp, out=out)            # what s took from a ...
+    np.subtract(a, out, out=out)            # ... and what it lost of a
+    np.subtract(b, tmp, out=tmp)
+    out += tmp
     return out
 
 
-def _kl_sum(P, Q, ax):
-    """``sum p log(p / q)`` along ``ax`` as ``sum (p - q) + sum q f(u)``.
+def _kl_workspace(shape):
+    """Scratch arrays of a block's shape for :func:`_kl_split` and :func:`_kl_rows`."""
+    return [np.empty(shape) for _ in range(11)] + [np.empty(shape, np.int64), np.empty(shape, bool),
+                                                   np.empty(shape, bool)]
 
-    The first sum is formed from exact differences (TwoSum) and exact partial
-    sums, the second has non-negative terms (see :func:`_kl_excess`): neither
-    cancels, however close ``p`` and ``q`` are, where the plain sum of
-    ``p log(p / q)`` (terms of both signs, about ``|p - q|`` each, adding up to
-    about ``(p - q)**2 / p``) loses most of its digits.  Rows with infinite,
-    NaN or zero-``q`` entries use the plain sum of :func:`_kl_terms`.
+
+def _exact_row_sum(e, lo, high, low, signed=True):
+    """``sum_j (e_j + lo_j)`` along the last axis as ``(hi, lo)`` pairs, for
+    finite ``e_j`` (of any sign if ``signed``) and small corrections ``lo_j``;
+    ``high`` and ``low`` are scratch arrays of ``e``'s shape.
+
+    As :func:`reference.softmax._accurate_row_sum`: Rump's extraction at
+    ``sigma = 2**k >= 2 C max_j |e_j|`` (valid for either sign) sums the high
+    parts exactly; the remainders, below ``ulp(sigma)``, and the corrections
+    are summed in floating point.
+    """
+    top = np.max(np.abs(e, out=high) if signed else e, axis=-1, keepdims=True)
+    _, k = np.frexp(2.0 * e.shape[-1] * top)
+    sigma = np.ldexp(1.0, k)
+    np.add(e, sigma, out=high)
+    high -= sigma
+    np.subtract(e, high, out=low)
+    low += lo
+    s_high = np.sum(high, axis=-1, keepdims=True)
+    s_low = np.sum(low, axis=-1, keepdims=True)
+    total = s_high + s_low
+    return total, _two_diff_err(s_high, -s_low, total)
+
+
+def _kl_rows(p, q, out, w=None):
+    """:func:`_kl_sum` for a block of clean rows (finite, ``0 < q < 1e300``);
+    ``w``: a :func:`_kl_workspace` of at least the block's shape."""
+    if w is None:
+        w = _kl_workspace(p.shape)
+    with np.errstate(all="ignore"):
+        e_hi, e_lo, s_hi, s_lo = _kl_split(p, q, w)
+        n = p.shape[0]
+        a_hi, a_lo = _exact_row_sum(e_hi, e_lo, w[0][:n], w[1][:n], signed=False)
+        b_hi, b_lo = _exact_row_sum(s_hi, s_lo, w[0][:n], w[1][:n])
+        total = a_hi + b_hi
+        total_lo = _two_diff_err(a_hi, -b_hi, total) + (a_lo + b_lo)
+        out[:] = (total + total_lo)[:, 0]
+
+
+def _kl_sum(P, Q, ax):
+    """``sum p log(p / q)`` along ``ax``, accurately (see :func:`_kl_split`).
+
+    The plain sum of ``p log(p / q)`` (terms of both signs, about ``|p - q|``
+    each, adding up to about ``(p - q)**2 / p`` when ``p`` and ``q`` are close)
+    loses most of its digits; here the cancelling part of every term is exact
+    (differences ``p - q'`` and ``k p ln 2`` as double-doubles) and is summed
+    exactly, and only the non-negative remainders carry rounding errors.
+    Rows with infinite, NaN, zero or huge (``>= 1e300``) entries use the plain
+    sum of :func:`_kl_terms`.  Works on cache-sized blocks of rows.
     """
     p = np.moveaxis(P, ax, -1)
     q = np.moveaxis(Q, ax, -1)
     shape = p.shape[:-1]
     p2 = p.reshape(-1, p.shape[-1])
     q2 = q.reshape(-1, q.shape[-1])
-    with np.errstate(invalid="ignore", over="ignore"):
-        plain = ~np.all(np.isfinite(p2) & np.isfinite(q2) & (q2 > 0) & (q2 < 1e300) & (p2 < 1e300), axis=-1)
     out = np.empty(p2.shape[0])
-    if np.any(plain):
+    step = max(1, _BLOCK // p2.shape[1])
+    w = _kl_workspace((min(step, p2.shape[0]), p2.shape[1]))
+    for i in range(0, p2.shape[0], step):
+        pb, qb, ob = p2[i:i + step], q2[i:i + step], out[i:i + step]
+        # NaN fails every comparison, so one test per block settles the usual case
+        if float(np.min(qb)) > 0.0 and float(np.max(qb)) < 1e300 and float(np.max(pb)) < 1e300:
+            _kl_rows(pb, qb, ob, w)
+            continue
+        with np.errstate(invalid="ignore", over="ignore"):
+            plain = ~np.all(np.isfinite(pb) & np.isfinite(qb) & (qb > 0) & (qb < 1e300) & (pb < 1e300), axis=-1)
         with np.errstate(invalid="ignore"):  # inf - inf in one distribution is NaN
-            out[plain] = np.sum(_kl_terms(p2[plain], q2[plain]), axis=-1)
-    good = ~plain
-    if np.any(good):
-        pg, qg = p2[good], q2[good]
-        with np.errstate(all="ignore"):
-            a_hi, a_lo = _accurate_row_sum(_kl_excess(pg, qg))
-            d = pg - qg
-            d_lo = _two_diff_err(pg, qg, d)
-            pos_hi, pos_lo = _accurate_row_sum(np.maximum(d, 0.0))
-            neg_hi, neg_lo = _accurate_row_sum(np.maximum(-d, 0.0))
-            b_hi = pos_hi - neg_hi
-            b_lo = _two_diff_err(pos_hi, neg_hi, b_hi) + (pos_lo - neg_lo) + np.sum(d_lo, axis=-1, keepdims=True)
-            total = a_hi + b_hi
-            total_lo = _two_diff_err(a_hi, -b_hi, total) + (a_lo + b_lo)
-            out[good] = (total + total_lo)[:, 0]
+            ob[plain] = np.sum(_kl_terms(pb[plain], qb[plain]), axis=-1)
+        good = ~plain
+        if np.any(good):
+            res = np.empty(int(np.sum(good)))
+            _kl_rows(pb[good], qb[good], res, w)
+            ob[good] = res
     return out.reshape(shape)[()] if not shape else out.reshape(shape)
 
 
@@ -464,12 +598,20 @@ def kl_divergence(p, q, axis=-1, base=None):
     -----
     The terms ``p log(p / q)`` have both signs and nearly cancel when ``p`` and
     ``q`` are close (the divergence is then about ``sum (p - q)**2 / 2p``), so
-    the plain sum loses most of its digits.  The reference sums instead
-    ``sum (p - q)``, from exact differences, and ``sum [p log(p / q) - (p - q)]``,
-    whose terms are non-negative (a series where ``p / q`` is near 1); both
-    sums are compensated.  Rows with a zero, infinite or NaN entry use the
-    plain sum of the terms, with ``log(p / q)`` taken as ``log1p((p - q) / q)``
-    within a factor of 2 and ``log p - log q`` where ``p / q`` would overflow.
+    the plain sum loses most of its digits.  The reference splits every term
+    with ``2**-3.5 <= p / q < 2**3.5`` into an exact part and a non-negative
+    remainder: with ``q' = 2**k q`` (exact, ``p / q'`` within ``sqrt 2`` of 1)
+    and ``s = (p - q') / (p + q')``,
+    ``p log(p / q) = [(p - q') + k p ln 2] + (p - q') s B(s)``, where
+    ``B(s) = 1 + s (1 + s) (1/3 + s**2/5 + s**4/7 + ...)`` is a short series
+    without cancellation.  The exact parts (double-doubles) are summed without
+    rounding error (Rump's extraction), the remainders with a compensated sum;
+    other terms are summed in float64 (there ``|p log(p / q)|`` is less than
+    1.6 times ``p log(p / q) - (p - q) >= 0``, so little cancels).
+    All of it is branch-free float64 on cache-sized blocks of rows.  Rows with
+    a zero-``q``, infinite, NaN or huge (``>= 1e300``) entry use the plain sum of
+    the terms, with ``log(p / q)`` taken as ``log1p((p - q) / q)`` within a
+    factor of 2 and ``log p - log q`` where ``p / q`` would overflow.
 
     Examples
     --------

@@ -177,6 +177,26 @@ def test_nearly_equal_kl_is_relatively_accurate():
     assert abs(kl_divergence(p, q) - want) <= 64 * np.spacing(want)
 
 
+@pytest.mark.parametrize("ratio", [2**-3.6, 2**-3.5, 0.125, 0.25, 2**-1.5, 0.5, 2**-0.5, 0.9, 1 - 2**-20, 1.0,
+                                   1 + 2**-20, 1.1, 2**0.5, 1.5, 2.0, 2**1.5, 3.0, 2**2.5, 8.0, 2**3.5, 12.0])
+@pytest.mark.parametrize("scale", [1.0, 1e-302, 1e-305, 1e-308, 1e299])
+def test_kl_terms_across_the_reduction_zones(ratio, scale):
+    # Two outcomes, q = (1, 1) * scale: each term is relatively accurate around
+    # the boundaries of the argument reduction (p/q = 2**(k + 1/2)) and far from 1.
+    p = np.array([ratio, 1.0]) * scale
+    q = np.array([1.0, 1.0]) * scale
+    want = mp_kl(p, q)
+    assert abs(kl_divergence(p, q) - want) <= 3 * np.spacing(abs(want)) + 2 * 5e-324
+
+
+def test_kl_subnormal_and_huge_q_with_finite_p():
+    # 0 log(0 / q) = 0 even where 2**k q would underflow.
+    assert kl_divergence([0.0, 0.0], [0.5, 5e-324]) == 0.0
+    # q of 1e299 next to a moderate p: p log(p / q), not swallowed by q's size.
+    p, q = [0.5, 0.5], [1e299, 0.5]
+    assert close(kl_divergence(p, q), mp_kl(p, q), ulps=4, floor=0.0)
+
+
 def test_tiny_and_boundary_entropy():
     for p in ([1e-300, 1.0 - 2**-53, 0.0], [5e-324, 1.0], [1e-17, 1.0], [1.0], [2.0, 3.0, 0.25]):
         assert close(entropy(p), mp_entropy(p), ulps=8)
