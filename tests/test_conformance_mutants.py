@@ -28,6 +28,17 @@ def _failed_clauses(function, replacement):
     ("entropy", mutants.float32_entropy, "info.accuracy"),
     ("focal_loss", mutants.no_modulation_focal, "focal.def"),
     ("softmax_cross_entropy_grad", mutants.wrong_sign_sce_grad, "sce.gradient"),
+    ("ctc_loss", mutants.ctc_mean_over_target_length, "ctc.reduction"),
+    ("ctc_loss", mutants.ctc_ignoring_input_lengths, "ctc.padding"),
+    ("ctc_loss_grad", mutants.ctc_grad_through_log_softmax, "ctc.gradient"),
+    ("root_mean_squared_error", mutants.root_inside_the_mean, "reg.rmse.def"),
+    ("huber_loss", mutants.huber_quadratic_everywhere, "reg.huber.def"),
+    ("softmax_cross_entropy", mutants.smoothing_over_other_classes, "sce.definition"),
+    ("softmax_cross_entropy", mutants.ignored_samples_in_the_mean, "sce.special.all-ignored-mean-nan"),
+    ("log_softmax", mutants.log_of_softmax, "softmax.special.confident"),
+    ("sigmoid_binary_cross_entropy", mutants.naive_sigmoid_bce, "sbce.special.huge"),
+    ("nll_loss", mutants.nll_without_selecting, "nll.selects-target"),
+    ("entropy", mutants.entropy_in_bits, "info.base"),
 ])
 def test_mutant_fails_its_clause(function, mutant, clause):
     assert clause in _failed_clauses(function, mutant)
