@@ -718,7 +718,7 @@ def smooth_l1_loss_grad(pred, target, *, beta=1.0, reduction="mean"):
 # CTC
 # ---------------------------------------------------------------------------
 
-def _ctc_one(lp, labels, blank):
+def ctc_sequence(lp, labels, blank):
     """``(-log P, d(-log P)/d lp)`` for one sample: ``lp`` is a ``T x C`` list
     of exact log-probabilities, ``labels`` the target sequence.
 
@@ -781,7 +781,7 @@ def _ctc_all(log_probs, targets, input_lengths, target_lengths, blank):
     for n in range(lp.shape[0]):
         t_n, s_n = int(input_lengths[n]), int(target_lengths[n])
         rows = [[_f(v) for v in lp[n, t]] for t in range(t_n)]
-        out.append(_ctc_one(rows, [int(v) for v in tg[n, :s_n]], blank))
+        out.append(ctc_sequence(rows, [int(v) for v in tg[n, :s_n]], blank))
     return out, lp.shape
 
 

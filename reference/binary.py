@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .reductions import reduce_loss, reduction_scale
+from .reductions import as_result, reduce_loss, reduction_scale, weighted
 from .softmax import sigmoid, softplus
 from .validation import (
     as_float_array,
@@ -38,17 +38,6 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
-
-def _finish(values):
-    values = np.asarray(values, dtype=np.float64)
-    return values[()] if values.ndim == 0 else values
-
-
-def _times(coef, value):
-    """``coef * value`` with ``0 * (±inf) = 0``; NaN in either still gives NaN."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.where((coef == 0) & ~np.isnan(value), 0.0, coef * value)
-
 
 def _softplus_both(x):
     """``(softplus(-x), softplus(x))`` with one ``log1p(exp(-|x|))`` for both.
@@ -86,7 +75,7 @@ def _logit_terms(x, y, pos):
         inf = np.isinf(x)
         if np.any(inf):
             xi, yi, pi = x[inf], np.broadcast_to(y, x.shape)[inf], np.broadcast_to(pos, x.shape)[inf]
-            out[inf] = _times(pi, softplus(-xi)) + _times(1.0 - yi, softplus(xi)) + 0.0
+            out[inf] = weighted(pi, softplus(-xi)) + weighted(1.0 - yi, softplus(xi)) + 0.0
     return out
 
 
@@ -111,15 +100,14 @@ def _pair(pred, target, pred_name, unit_pred):
 
 
 def _reduce(per_element, w, reduction):
-    values = per_element if w is None else _times(w, per_element)
-    with np.errstate(all="ignore"):
-        return _finish(reduce_loss(values, w, reduction))
+    values = per_element if w is None else weighted(w, per_element)
+    return reduce_loss(values, w, reduction)
 
 
 def _grad_scale(per_element_grad, w, reduction):
-    g = per_element_grad if w is None else _times(w, per_element_grad)
+    g = per_element_grad if w is None else weighted(w, per_element_grad)
     with np.errstate(all="ignore"):
-        return _finish(g * reduction_scale(g.shape, w, reduction) + 0.0)
+        return as_result(g * reduction_scale(g.shape, w, reduction) + 0.0)
 
 
 # ---------------------------------------------------------------------------
@@ -151,7 +139,7 @@ def _bce_elements(p, y, e):
                 log_p = np.where(near_one, np.log1p((p - 1.0) + e), log_p)
         # 1 - p is exact for p >= 1/2; below, log1p keeps the tiny losses.
         log_q = np.where(p >= 0.5, np.log((1.0 - p) + e), np.log1p(e - p))
-        out = -(_times(y, log_p) + _times(1.0 - y, log_q)) + 0.0
+        out = -(weighted(y, log_p) + weighted(1.0 - y, log_q)) + 0.0
     return out
 
 
@@ -255,7 +243,7 @@ def binary_cross_entropy_grad(probs, target, *, weight=None, eps=0.0, reduction=
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         inv_p = 1.0 / (p + e)
         inv_q = 1.0 / ((1.0 - p) + e)
-        g = _times(1.0 - y, inv_q) - _times(y, inv_p)
+        g = weighted(1.0 - y, inv_q) - weighted(y, inv_p)
     return _grad_scale(g, w, reduction)
 
 

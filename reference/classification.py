@@ -82,17 +82,6 @@ def _one_hot(indices, keep, n_classes):
     return y * keep[..., None]
 
 
-def _finish(values):
-    """Return a 0-d result as a numpy scalar, anything else as an array."""
-    values = np.asarray(values, dtype=np.float64)
-    return values[()] if values.ndim == 0 else values
-
-
-def _reduce(values, sample_weights, reduction):
-    with np.errstate(all="ignore"):
-        return _finish(reduce_loss(values, sample_weights, reduction))
-
-
 def _scale(shape, sample_weights, reduction):
     with np.errstate(all="ignore"):
         return reduction_scale(shape, sample_weights, reduction)
@@ -262,7 +251,7 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
     with np.errstate(all="ignore"):
         dense = not (is_integer_array(target) and float(label_smoothing) == 0.0)
         values = np.where(keep, _weighted_neg_log(coef, logp, dense), 0.0)
-    return _reduce(values, w_n, reduction)
+    return reduce_loss(values, w_n, reduction)
 
 
 def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
@@ -419,7 +408,7 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=None, redu
     with np.errstate(all="ignore"):
         values = np.where(keep & (w_n != 0), -w_n * picked + 0.0, 0.0)
         values = np.where(keep & (w_n == 0) & np.isnan(picked), np.nan, values)
-    return _reduce(values, w_n, reduction)
+    return reduce_loss(values, w_n, reduction)
 
 
 def nll_loss_grad(log_probs, target, *, axis=-1, weight=None, ignore_index=None, reduction="mean"):
@@ -523,7 +512,7 @@ def categorical_cross_entropy(probs, target, *, axis=-1, eps=0.0, reduction="mea
     q, ax, t, e = _cce_setup(probs, target, axis, eps, reduction)
     with np.errstate(all="ignore"):
         values = _accurate_sum(-_sp.xlogy(t, q + e), -1) + 0.0
-    return _reduce(values, None, reduction)
+    return reduce_loss(values, None, reduction)
 
 
 def categorical_cross_entropy_grad(probs, target, *, axis=-1, eps=0.0, reduction="mean"):

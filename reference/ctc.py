@@ -24,6 +24,7 @@ import numbers
 import numpy as np
 
 from .reductions import reduce_loss, reduction_scale
+from .softmax import _two_sum_err
 from .validation import (
     as_float_array,
     as_int_array,
@@ -124,12 +125,7 @@ def _two_sum(a, b, s, err, tmp):
     ``s``, ``err`` and ``tmp`` are output buffers distinct from ``a`` and ``b``.
     """
     np.add(a, b, out=s)
-    np.subtract(s, a, out=tmp)          # the part of b that went into s
-    np.subtract(b, tmp, out=err)        # b's remainder
-    np.subtract(s, tmp, out=tmp)        # the part of a that went into s
-    np.subtract(a, tmp, out=tmp)        # a's remainder
-    err += tmp
-    return s, err
+    return s, _two_sum_err(a, b, s, err, tmp)
 
 
 def _fast_two_sum(a, b, s, err):
@@ -461,12 +457,6 @@ def _per_sequence(loglik, nan_rows, zero_infinity):
     return loss
 
 
-def _reduce(values, reduction):
-    with np.errstate(invalid="ignore", over="ignore"):
-        out = np.asarray(reduce_loss(values, None, reduction), dtype=np.float64)
-    return out[()] if out.ndim == 0 else out
-
-
 # ---------------------------------------------------------------------------
 # public functions
 # ---------------------------------------------------------------------------
@@ -576,7 +566,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
         e = _emissions(lp, ext, valid, il, frames)
         loglik, _, _ = _forward(e, skip, il, tl, keep_all=False)
     loss = _per_sequence(loglik, _nan_rows(lp, il), zi)
-    return _reduce(loss, reduction)
+    return reduce_loss(loss, None, reduction)
 
 
 def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean",

@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 
 from .binary import _logit_terms
-from .reductions import reduce_loss, reduction_scale
+from .reductions import as_result, reduce_loss, reduction_scale, weighted
 from .softmax import _accurate_row_sum, log_softmax, sigmoid, softmax
 from .validation import (
     as_float_array,
@@ -46,17 +46,6 @@ __all__ = [
 # helpers
 # ---------------------------------------------------------------------------
 
-def _finish(values):
-    values = np.asarray(values, dtype=np.float64)
-    return values[()] if values.ndim == 0 else values
-
-
-def _times(coef, value):
-    """``coef * value`` with ``0 * (±inf) = 0``; NaN in either still gives NaN."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.where((coef == 0) & ~np.isnan(value), 0.0, coef * value)
-
-
 def _check_gamma(gamma) -> float:
     g = check_real_scalar(gamma, "gamma")
     if not (g >= 0 and np.isfinite(g)):
@@ -69,11 +58,6 @@ def _is_scalar(value) -> bool:
     if isinstance(value, (numbers.Real, np.floating, np.integer, np.bool_)):
         return True
     return isinstance(value, np.ndarray) and value.ndim == 0
-
-
-def _reduce(values, reduction):
-    with np.errstate(all="ignore"):
-        return _finish(reduce_loss(values, None, reduction))
 
 
 # ---------------------------------------------------------------------------
@@ -205,8 +189,8 @@ def focal_loss(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mea
         logp = np.take_along_axis(logp, idx[..., None], axis=-1)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         mod = np.power(_one_minus_p(logp), g)
-        per = -np.sum(_times(coef * mod, logp), axis=-1) + 0.0
-    return _reduce(per, reduction)
+        per = -np.sum(weighted(coef * mod, logp), axis=-1) + 0.0
+    return reduce_loss(per, None, reduction)
 
 
 def focal_loss_grad(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mean"):
@@ -238,10 +222,10 @@ def focal_loss_grad(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction
         logp, p = np.take_along_axis(logp, at, axis=-1), np.take_along_axis(p, at, axis=-1)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         q = _one_minus_p(logp)
-        plogp = _times(p, logp)
+        plogp = weighted(p, logp)
         s = np.where(q == 0, -1.0, plogp / np.where(q == 0, 1.0, q))
         s = np.where(np.isnan(q) | np.isnan(p), np.nan, s)
-        gc = _times(coef, np.power(q, g) * (g * s - 1.0))
+        gc = weighted(coef, np.power(q, g) * (g * s - 1.0))
         if idx is None:
             grad = gc - p * np.sum(gc, axis=-1, keepdims=True)
             # At the maximal class p may be 1 - 1e-300 and gc - p sum(gc) cancel:
@@ -356,8 +340,8 @@ def sigmoid_focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean
         coef = np.power(m, g)
         if alpha_t is not None:
             coef = alpha_t * coef
-        l = _times(coef, ce) + 0.0
-    return _reduce(np.asarray(l, dtype=np.float64), reduction)
+        l = weighted(coef, ce) + 0.0
+    return reduce_loss(l, None, reduction)
 
 
 def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
@@ -386,11 +370,11 @@ def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction=
         d = (1.0 - y) * sp - y * sn
         r = np.where(m == 0, 1.0, sp * sn / np.where(m == 0, 1.0, m))
         r = np.where(np.isnan(m), np.nan, r)
-        rce = _times(r, ce)
-        inner = d + _times(g * (1.0 - 2.0 * y), rce)
+        rce = weighted(r, ce)
+        inner = d + weighted(g * (1.0 - 2.0 * y), rce)
         coef = np.power(m, g)
         if alpha_t is not None:
             coef = alpha_t * coef
         grad = coef * inner
         grad = grad * reduction_scale(np.shape(grad), None, reduction) + 0.0
-    return _finish(grad)
+    return as_result(grad)

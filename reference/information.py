@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as _sp
 
-from .softmax import _BLOCK, _accurate_row_sum, _two_diff_err
+from .softmax import _BLOCK, _LONG, _accurate_row_sum, _exact_row_sum, _two_diff_err, _two_sum_err
 from .validation import (
     as_float_array,
     check_base,
@@ -96,8 +96,6 @@ def _split(a):
 
 
 _INV_E = (0.36787944117144233, -1.2428753672788363e-17)  # 1/e as a double-double
-#: x87 extended precision where numpy's longdouble is that format (else None).
-_LONG = np.longdouble if np.finfo(np.longdouble).nmant == 63 else None
 
 
 def _log_ratio_plus_one(p, q=None):
@@ -470,44 +468,10 @@ def _kl_split(p, q, w=None):
     return e_hi, e_lo, s_hi, s_lo
 
 
-def _two_sum_err(a, b, s, out, tmp):
-    """The rounding error of ``s = fl(a + b)`` into ``out`` (Knuth's TwoSum,
-    as :func:`reference.softmax._two_diff_err`; ``tmp`` is scratch)."""
-    np.subtract(s, a, out=tmp)              # what s took from b
-    np.subtract(s, tmp, out=out)            # what s took from a ...
-    np.subtract(a, out, out=out)            # ... and what it lost of a
-    np.subtract(b, tmp, out=tmp)
-    out += tmp
-    return out
-
-
 def _kl_workspace(shape):
     """Scratch arrays of a block's shape for :func:`_kl_split` and :func:`_kl_rows`."""
     return [np.empty(shape) for _ in range(11)] + [np.empty(shape, np.int64), np.empty(shape, bool),
                                                    np.empty(shape, bool)]
-
-
-def _exact_row_sum(e, lo, high, low, signed=True):
-    """``sum_j (e_j + lo_j)`` along the last axis as ``(hi, lo)`` pairs, for
-    finite ``e_j`` (of any sign if ``signed``) and small corrections ``lo_j``;
-    ``high`` and ``low`` are scratch arrays of ``e``'s shape.
-
-    As :func:`reference.softmax._accurate_row_sum`: Rump's extraction at
-    ``sigma = 2**k >= 2 C max_j |e_j|`` (valid for either sign) sums the high
-    parts exactly; the remainders, below ``ulp(sigma)``, and the corrections
-    are summed in floating point.
-    """
-    top = np.max(np.abs(e, out=high) if signed else e, axis=-1, keepdims=True)
-    _, k = np.frexp(2.0 * e.shape[-1] * top)
-    sigma = np.ldexp(1.0, k)
-    np.add(e, sigma, out=high)
-    high -= sigma
-    np.subtract(e, high, out=low)
-    low += lo
-    s_high = np.sum(high, axis=-1, keepdims=True)
-    s_low = np.sum(low, axis=-1, keepdims=True)
-    total = s_high + s_low
-    return total, _two_diff_err(s_high, -s_low, total)
 
 
 def _kl_rows(p, q, out, w=None):

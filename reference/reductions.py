@@ -82,3 +82,16 @@ def reduction_scale(shape, sample_weights, reduction: str):
         return 1.0
     denom = mean_denominator(shape, sample_weights)
     return 1.0 / denom if denom != 0 else np.nan
+
+
+def as_result(values):
+    """``values`` as float64, a 0-d result as a numpy scalar (``np.float64``)."""
+    values = np.asarray(values, dtype=np.float64)
+    return values[()] if values.ndim == 0 else values
+
+
+def weighted(coef, value):
+    """``coef * value`` with ``0 * (±inf) = 0`` (a weight or target of 0 takes
+    no part, whatever the loss); NaN in either still gives NaN."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where((coef == 0) & ~np.isnan(value), 0.0, coef * value)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .reductions import reduce_loss, reduction_scale
+from .reductions import as_result, reduce_loss, reduction_scale
 from .validation import as_float_array, check_real_scalar, check_reduction, check_same_shape
 
 __all__ = [
@@ -35,11 +35,6 @@ __all__ = [
 # helpers
 # ---------------------------------------------------------------------------
 
-def _finish(values):
-    values = np.asarray(values, dtype=np.float64)
-    return values[()] if values.ndim == 0 else values
-
-
 def _error(pred, target):
     """Validated ``d = pred - target`` (``inf`` where the difference overflows)."""
     x = as_float_array(pred, "pred")
@@ -49,14 +44,9 @@ def _error(pred, target):
         return x - y
 
 
-def _reduce(values, reduction):
-    with np.errstate(all="ignore"):
-        return _finish(reduce_loss(values, None, reduction))
-
-
 def _grad(per_element, reduction):
     with np.errstate(all="ignore"):
-        return _finish(per_element * reduction_scale(per_element.shape, None, reduction) + 0.0)
+        return as_result(per_element * reduction_scale(per_element.shape, None, reduction) + 0.0)
 
 
 def _check_delta(delta):
@@ -114,7 +104,7 @@ def mean_absolute_error(pred, target, *, reduction="mean"):
     """
     d = _error(pred, target)
     check_reduction(reduction)
-    return _reduce(np.abs(d), reduction)
+    return reduce_loss(np.abs(d), None, reduction)
 
 
 def mean_absolute_error_grad(pred, target, *, reduction="mean"):
@@ -176,7 +166,7 @@ def mean_squared_error(pred, target, *, reduction="mean"):
     check_reduction(reduction)
     with np.errstate(over="ignore"):
         sq = d * d
-    return _reduce(sq, reduction)
+    return reduce_loss(sq, None, reduction)
 
 
 def mean_squared_error_grad(pred, target, *, reduction="mean"):
@@ -194,7 +184,7 @@ def mean_squared_error_grad(pred, target, *, reduction="mean"):
     check_reduction(reduction)
     with np.errstate(all="ignore"):
         scale = 2.0 * reduction_scale(d.shape, None, reduction)
-        return _finish(d * scale + 0.0)
+        return as_result(d * scale + 0.0)
 
 
 # ---------------------------------------------------------------------------
@@ -293,8 +283,8 @@ def root_mean_squared_error_grad(pred, target):
     n = e.size
     with np.errstate(all="ignore"):
         if s == 0.0:
-            return _finish(np.zeros_like(e))
-        return _finish((e / s) / (n * r) + 0.0)
+            return as_result(np.zeros_like(e))
+        return as_result((e / s) / (n * r) + 0.0)
 
 
 # ---------------------------------------------------------------------------
@@ -349,7 +339,7 @@ def huber_loss(pred, target, *, delta=1.0, reduction="mean"):
         c = np.minimum(vals, b)
         vals -= 0.5 * c
         vals *= c
-    return _reduce(vals, reduction)
+    return reduce_loss(vals, None, reduction)
 
 
 def huber_loss_grad(pred, target, *, delta=1.0, reduction="mean"):
@@ -417,7 +407,7 @@ def smooth_l1_loss(pred, target, *, beta=1.0, reduction="mean"):
     with np.errstate(all="ignore"):
         quad = 0.5 * d * (d / b) if b > 0 else np.zeros_like(d)
         vals = np.where(inside, quad, a - 0.5 * b)
-    return _reduce(vals, reduction)
+    return reduce_loss(vals, None, reduction)
 
 
 def smooth_l1_loss_grad(pred, target, *, beta=1.0, reduction="mean"):

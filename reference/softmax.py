@@ -76,30 +76,54 @@ def _blockwise(kernel, arr, ax, width=None):
     return np.moveaxis(out.reshape(z.shape[:-1] + (w,)), -1, ax)
 
 
-def _accurate_row_sum(e, lo=None):
-    """``sum_j e_j (1 + lo_j)`` along the last axis as ``(hi, lo)`` float64 pairs
-    (``lo = None``: the plain sum of ``e``).
+def _two_sum_err(a, b, s, out, tmp):
+    """The rounding error of ``s = fl(a + b)`` into ``out`` (Knuth's TwoSum,
+    as :func:`_two_diff_err`, into buffers; ``tmp`` is scratch)."""
+    np.subtract(s, a, out=tmp)              # what s took from b
+    np.subtract(s, tmp, out=out)            # what s took from a ...
+    np.subtract(a, out, out=out)            # ... and what it lost of a
+    np.subtract(b, tmp, out=tmp)
+    out += tmp
+    return out
 
-    The terms are split at ``sigma = 2**k >= 2 C max_j e_j`` into a high part
-    ``(sigma + e_j) - sigma``, a multiple of ``ulp(sigma)`` whose sum is exact in
-    any order, and the exact remainder, which is below ``ulp(sigma)`` and is
-    summed in floating point together with the corrections ``e_j lo_j``
-    (Rump's error-free extraction).  The rounding of the summation so becomes
-    negligible; what remains is the rounding of each ``exp``.  Needs
-    ``0 <= e_j`` finite.
+
+def _exact_row_sum(e, lo, high=None, low=None, signed=True):
+    """``sum_j (e_j + lo_j)`` along the last axis as ``(hi, lo)`` pairs, for
+    finite ``e_j`` (of any sign if ``signed``) and small corrections ``lo_j``
+    (``None``: none).  ``high`` and ``low`` are scratch arrays of ``e``'s shape
+    (allocated when ``None``).
+
+    The terms are split at ``sigma = 2**k >= 2 C max_j |e_j|`` into a high
+    part ``(sigma + e_j) - sigma``, a multiple of ``ulp(sigma)`` whose sum is
+    exact in any order, and the exact remainder, below ``ulp(sigma)``, which is
+    summed in floating point together with the corrections (Rump's error-free
+    extraction).  The rounding of the summation so becomes negligible.
     """
-    top = np.max(e, axis=-1, keepdims=True)
+    if high is None:
+        high = np.empty(e.shape)
+    if low is None:
+        low = np.empty(e.shape)
+    top = np.max(np.abs(e, out=high) if signed else e, axis=-1, keepdims=True)
     _, k = np.frexp(2.0 * e.shape[-1] * top)
     sigma = np.ldexp(1.0, k)
-    high = np.add(e, sigma)
+    np.add(e, sigma, out=high)
     high -= sigma
-    low = np.subtract(e, high)
+    np.subtract(e, high, out=low)
     if lo is not None:
-        low += np.multiply(e, lo)
+        low += lo
     s_high = np.sum(high, axis=-1, keepdims=True)
     s_low = np.sum(low, axis=-1, keepdims=True)
     total = s_high + s_low
     return total, _two_diff_err(s_high, -s_low, total)
+
+
+def _accurate_row_sum(e, lo=None):
+    """``sum_j e_j (1 + lo_j)`` along the last axis as ``(hi, lo)`` float64
+    pairs (``lo = None``: the plain sum of ``e``), for ``0 <= e_j`` finite
+    (:func:`_exact_row_sum` with the corrections ``e_j lo_j``): what remains
+    is the rounding of each ``e_j``.
+    """
+    return _exact_row_sum(e, None if lo is None else np.multiply(e, lo), signed=False)
 
 
 def _shifted(z: np.ndarray):

@@ -5,7 +5,9 @@ The expectations come from the forward recursion of the definition in
 *linear* space with mpmath numbers, whose exponent range is unbounded: the
 probability ``e^{-1e308}`` is an ordinary mpmath number, so no log-space trick
 is involved and the result is exact to 60 digits.  Gradients are the state
-posteriors ``alpha_t(s) beta_t(s) / p`` of the same recursion.
+posteriors ``alpha_t(s) beta_t(s) / p`` of the same recursion.  The recursion
+is the accuracy oracle's (``accuracy.exact.ctc_sequence``), so the golden rows
+and the accuracy page measure against one model.
 
 Every case uses normalised log-probabilities (rows whose probabilities sum to
 1 up to float64 rounding) without ``-inf`` and without padding garbage, so
@@ -20,69 +22,27 @@ import math
 import mpmath as mp
 import numpy as np
 
+from accuracy.exact import ctc_sequence
 from conformance.golden._mpmath import to_float as _f
 
 
-def _extended(label, blank):
-    ext = [blank]
-    for k in label:
-        ext += [int(k), blank]
-    return ext
-
-
-def _can_skip(ext, s, blank):
-    return s >= 2 and ext[s] != blank and ext[s] != ext[s - 2]
-
-
-def _alpha_beta(lp, label, blank):
-    """Linear-space forward and backward variables of one sequence (mpmath)."""
-    ext = _extended(label, blank)
-    big_s, t_len = len(ext), len(lp)
-    y = [[mp.exp(mp.mpf(float(lp[t][k]))) for k in ext] for t in range(t_len)]
-    alpha = [[mp.mpf(0)] * big_s for _ in range(t_len)]
-    beta = [[mp.mpf(0)] * big_s for _ in range(t_len)]
-    if t_len == 0:
-        return ext, alpha, beta, (mp.mpf(1) if not label else mp.mpf(0))
-    alpha[0][0] = y[0][0]
-    if big_s > 1:
-        alpha[0][1] = y[0][1]
-    for t in range(1, t_len):
-        for s in range(big_s):
-            acc = alpha[t - 1][s]
-            if s >= 1:
-                acc += alpha[t - 1][s - 1]
-            if _can_skip(ext, s, blank):
-                acc += alpha[t - 1][s - 2]
-            alpha[t][s] = y[t][s] * acc
-    last = t_len - 1
-    beta[last][big_s - 1] = mp.mpf(1)
-    if big_s > 1:
-        beta[last][big_s - 2] = mp.mpf(1)
-    for t in range(last - 1, -1, -1):
-        for s in range(big_s):
-            acc = beta[t + 1][s] * y[t + 1][s]
-            if s + 1 < big_s:
-                acc += beta[t + 1][s + 1] * y[t + 1][s + 1]
-            if s + 2 < big_s and _can_skip(ext, s + 2, blank):
-                acc += beta[t + 1][s + 2] * y[t + 1][s + 2]
-            beta[t][s] = acc
-    p = alpha[last][big_s - 1] + (alpha[last][big_s - 2] if big_s > 1 else 0)
-    return ext, alpha, beta, p
+def _exact(lp, label, blank):
+    """``(-log p, gradient)`` of one sequence: the exact recursion of the
+    accuracy oracle (:func:`accuracy.exact.ctc_sequence`) at 60 digits."""
+    rows = [[mp.mpf(float(v)) for v in row] for row in lp]
+    return ctc_sequence(rows, [int(k) for k in label], blank)
 
 
 def mp_ctc(lp, label, blank):
     """``-log p(label | lp)`` for one sequence of frames ``lp`` (T x C)."""
-    p = _alpha_beta(lp, label, blank)[3]
-    return mp.inf if p == 0 else -mp.log(p)
+    return _exact(lp, label, blank)[0]
 
 
-def mp_ctc_grad(lp, label, blank, n_classes):
+def mp_ctc_grad(lp, label, blank):
     """``d(-log p)/d lp[t, k] = -sum_{s: ext[s] = k} alpha_t(s) beta_t(s) / p``."""
-    ext, alpha, beta, p = _alpha_beta(lp, label, blank)
-    grad = [[mp.mpf(0)] * n_classes for _ in range(len(lp))]
-    for t in range(len(lp)):
-        for s, k in enumerate(ext):
-            grad[t][k] -= alpha[t][s] * beta[t][s] / p
+    grad = _exact(lp, label, blank)[1]
+    if grad is None:
+        raise ValueError("no gradient of an impossible alignment")
     return grad
 
 
@@ -104,7 +64,7 @@ def _batch_grad(lp, targets, il, tl, blank, reduction):
     scale = mp.mpf(1) / n if reduction == "mean" else mp.mpf(1)
     out = np.zeros(lp.shape)
     for i in range(n):
-        g = mp_ctc_grad(lp[i, :il[i]], list(targets[i, :tl[i]]), blank, c)
+        g = mp_ctc_grad(lp[i, :il[i]], list(targets[i, :tl[i]]), blank)
         for t in range(il[i]):
             for k in range(c):
                 out[i, t, k] = _f(g[t][k] * scale)
