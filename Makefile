@@ -20,12 +20,17 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[all]'
 	touch $(STAMP)
 
-# Run the conformance suite against every built-in adapter; the reports feed the
-# matrix page of the site.
+# Run the conformance suite against every built-in adapter and write the
+# committed matrix data (docs/conformance/matrix/<adapter>.json, summary.json)
+# that the matrix page renders.  About ten minutes; run it after changing checks,
+# cases, golden vectors, deviation files, adapters, the reference or the pins
+# (`make test` fails while the data is stale).  One adapter:
+# `.venv/bin/python -m conformance.matrix --adapters torch`.
 matrix: $(STAMP)
-	$(PY) -m conformance.matrix --out $(GEN)/matrix
+	$(PY) -m conformance.matrix
 
-docs: matrix
+# Renders the committed results (matrix, accuracy, performance); runs nothing.
+docs: $(STAMP)
 	$(SPHINX)
 	@echo
 	@echo "The site is built: open $(abspath $(HTML))/index.html"
@@ -46,9 +51,11 @@ test: docs browser
 	$(BIN)/python -m pytest -q
 
 # Speed of the reference next to numpy, PyTorch and JAX, the scaling sweeps and
-# the wall time of a full conformance run per built-in adapter.  Prints figures
+# the wall time of a full conformance run per built-in adapter, first run (empty
+# JAX compilation cache and hypothesis storage) and warm run.  Prints figures
 # (no test asserts a time) and writes docs/performance/results.json, which the
-# performance page of the site renders.  About five minutes.
+# performance page of the site renders.  Each adapter runs twice, so it takes
+# longer than `make matrix`.
 bench: $(STAMP)
 	$(PY) -m benchmarks
 

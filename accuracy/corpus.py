@@ -425,6 +425,18 @@ def ctc_problems(size: str = "full"):
     targets[2, :3] = [2, 2, 2]  # repeats need blanks between them
     s_len[2] = min(3, s_len[2]) if t_len[2] >= 5 else s_len[2]
     out.append(("ctc-short", "T <= 12, C=6", (lp, targets, t_len, s_len)))
+    # Likely alignments: a few frames and one or two labels give losses down to
+    # 0.007, far below the O(1) terms of the recursion (their rounding once
+    # reached 25 ulps of such a loss).
+    r = _rng("ctc-likely")
+    for c in (2, 3, 4, 5):
+        n = max(4, _rows(size, 12))
+        logits = 2.0 * r.standard_normal((n, 8, c))
+        lp = logits - np.log(np.sum(np.exp(logits), axis=-1, keepdims=True))
+        t_len = r.integers(3, 9, size=n)
+        s_len = r.integers(1, 3, size=n)
+        targets = r.integers(1, c, size=(n, 2))
+        out.append(("ctc-short", f"T 3-8, C={c}, 1-2 labels", (lp, targets, t_len, s_len)))
     r = _rng("ctc-long")
     n, t_max, c, s = _rows(size, 2), 200 if size == "full" else 60, 20, 40 if size == "full" else 12
     logits = 3.0 * r.standard_normal((n, t_max, c))

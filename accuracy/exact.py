@@ -781,6 +781,11 @@ def _ctc_all(log_probs, targets, input_lengths, target_lengths, blank):
     for n in range(lp.shape[0]):
         t_n, s_n = int(input_lengths[n]), int(target_lengths[n])
         rows = [[_f(v) for v in lp[n, t]] for t in range(t_n)]
+        if any(_isnan(v) for row in rows for v in row):
+            # The spec: a NaN anywhere in a sequence's frames (a class no
+            # alignment uses included) makes its loss and its gradient NaN.
+            out.append((_NAN, [[_NAN] * lp.shape[2] for _ in range(t_n)]))
+            continue
         out.append(ctc_sequence(rows, [int(v) for v in tg[n, :s_n]], blank))
     return out, lp.shape
 
@@ -798,7 +803,7 @@ def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0,
     """The derivative of the loss with respect to every entry of ``log_probs``
     taken as a free variable (no normalisation over the classes assumed); 0
     for frames past a sample's input length; 0 for an impossible alignment with
-    ``zero_infinity``, NaN without it."""
+    ``zero_infinity``, NaN without it (on the sample's frames only)."""
     with mp.workdps(DPS):
         res, shape = _ctc_all(log_probs, targets, input_lengths, target_lengths, blank)
         scale = _ONE / shape[0] if reduction == "mean" else _ONE
@@ -806,7 +811,7 @@ def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0,
         out[...] = _ZERO
         for n, (loss, grad) in enumerate(res):
             if grad is None:
-                out[n] = _ZERO if zero_infinity else _NAN
+                out[n, :int(input_lengths[n])] = _ZERO if zero_infinity else _NAN
                 continue
             for t, row in enumerate(grad):
                 for k, v in enumerate(row):

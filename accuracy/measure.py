@@ -83,7 +83,7 @@ def evaluate(implementation, cases):
 
 def _worker(name: str, size: str, out: str) -> int:
     """Child process: evaluate adapter ``name`` on the corpus, save to ``out`` (npz)."""
-    from conformance.runner import resolve
+    from conformance.run_check import resolve
 
     start = time.perf_counter()
     implementation = resolve(name)

@@ -7,8 +7,10 @@ Usage::
                           [--max-examples N] [--seed N] [--timeout S]
     python -m conformance --list
 
+The installed package has the same program as the command ``loss-spec``.
+
 ``TARGET`` is a built-in adapter (``reference``, ``scipy``, ``torch``, ``jax``,
-``keras``, ``sklearn``, ``onnxruntime``), an importable module path
+``keras``, ``sklearn``, ``onnxruntime``, ``tensorflow``), an importable module path
 (``mypkg.losses``) or the path of a ``.py`` file.  The module has attributes
 named after the contract's functions; a function it lacks is reported as *not
 provided*.  For a built-in adapter its file of known deviations
@@ -25,13 +27,22 @@ Options
 --max-examples N        hypothesis examples per property check (default 50)
 --seed N                0 (default) derandomises hypothesis; other values seed it
 --timeout S             seconds one check may take (default 30)
+--dtypes LIST           input dtypes to check (float64,float32,float16,bfloat16
+                        or all; default float64,float32)
+--arrays KIND           numpy (default), torch or jax: what the module under test
+                        takes and returns; the suite converts its inputs and the
+                        results; a loss without NAME_grad gets its gradient from
+                        autograd (the report's "gradients" says which)
+--device DEVICE         where those tensors live: cpu (default), cuda, cuda:N; the
+                        built-in torch and jax adapters take it too
 --list                  list every check with its kind and clause, by function
 
 The checks run in a child process, one at a time.  A check that exceeds
 ``--timeout`` or whose process dies (a segfault, ``os._exit``, a signal) is
-reported as an error, and the remaining checks run in a fresh process; after two
-such checks of one function its remaining checks are reported as errors
-without being run.  Ctrl-C
+reported as an error, and the remaining checks run in a fresh process; after one
+time-out (or two deaths) of a function its remaining checks are reported as
+errors without being run, and the checks of other functions that call it are
+skipped, naming it.  Ctrl-C
 or SIGTERM stops the run; the reports of what was checked are still written,
 marked ``"interrupted": true``.
 
@@ -57,10 +68,12 @@ import signal
 import sys
 
 PROG = "python -m conformance"
+#: The installed command (``[project.scripts]``), the same program under another name.
+COMMAND = "loss-spec"
 
 
-def _parser():
-    p = argparse.ArgumentParser(prog=PROG, description="Check an implementation of the loss "
+def _parser(prog=PROG):
+    p = argparse.ArgumentParser(prog=prog, description="Check an implementation of the loss "
                                 "functions against the loss-spec clauses.")
     p.add_argument("--impl", metavar="TARGET", help="built-in adapter, module path or .py file")
     p.add_argument("--only", metavar="NAME[,NAME...]", help="comma-separated function names")
@@ -74,12 +87,19 @@ def _parser():
                    help="0 derandomises hypothesis (default); other values seed it")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S",
                    help="seconds one check may take (default 30)")
+    p.add_argument("--dtypes", metavar="LIST",
+                   help="input dtypes to check, from float64,float32,float16,bfloat16, or 'all' "
+                        "(default float64,float32)")
+    p.add_argument("--arrays", choices=("numpy", "torch", "jax"), default="numpy",
+                   help="what the module under test takes and returns (default numpy)")
+    p.add_argument("--device", default="cpu", metavar="DEVICE",
+                   help="where its tensors live: cpu (default), cuda, cuda:N")
     p.add_argument("--list", action="store_true", help="list every check with its kind and clause")
     return p
 
 
-def _usage_error(message: str) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+def _usage_error(message: str, prog: str = PROG) -> int:
+    print(f"{prog}: error: {message}", file=sys.stderr)
     return 2
 
 
@@ -140,17 +160,26 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def main(argv=None) -> int:
-    parser = _parser()
+def main(argv=None, prog: str = PROG) -> int:
+    """Run the command with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    ``prog`` is the name usage lines and errors start with.
+    """
+    parser = _parser(prog)
+
+    def usage(message):
+        return _usage_error(message, prog)
+
     args = parser.parse_args(argv)  # argparse exits with status 2 on a usage error
     if args.list:
         return list_checks()
     if not args.impl:
         parser.print_usage(sys.stderr)
-        return _usage_error("--impl is required (or --list)")
+        return usage("--impl is required (or --list)")
 
     from . import report as reporting
-    from .runner import ImportFailure, exit_status, load_deviations, run
+    from .run_check import ImportFailure
+    from .session import exit_status, load_deviations, run
     from .spec import FUNCTIONS
 
     only = None
@@ -158,19 +187,29 @@ def main(argv=None) -> int:
         only = [n.strip() for n in args.only.split(",") if n.strip()]
         unknown = [n for n in only if n not in FUNCTIONS]
         if unknown or not only:
-            return _usage_error(f"unknown function name(s) in --only: {', '.join(unknown) or '(none given)'}"
-                                f"; see --list for the names")
+            return usage(f"unknown function name(s) in --only: {', '.join(unknown) or '(none given)'}"
+                         f"; see --list for the names")
+    dtypes = None
+    if args.dtypes is not None:
+        from .registry import DTYPES
+
+        dtypes = list(DTYPES) if args.dtypes.strip() == "all" else [
+            n.strip() for n in args.dtypes.split(",") if n.strip()]
+        unknown = [n for n in dtypes if n not in DTYPES]
+        if unknown or not dtypes:
+            return usage(f"--dtypes: unknown dtype(s) {', '.join(unknown) or '(none given)'}; "
+                         f"expected names from {','.join(DTYPES)} or 'all'")
     if args.max_examples < 1:
-        return _usage_error("--max-examples must be at least 1")
+        return usage("--max-examples must be at least 1")
     if not args.timeout > 0:
-        return _usage_error("--timeout must be a positive number of seconds")
+        return usage("--timeout must be a positive number of seconds")
     for path in args.known_deviations:
         if not os.path.isfile(path):
-            return _usage_error(f"--known-deviations: no such file: {path}")
+            return usage(f"--known-deviations: no such file: {path}")
     try:
         load_deviations(args.impl, args.known_deviations)
     except (OSError, ValueError) as exc:
-        return _usage_error(f"known deviations: {exc}")
+        return usage(f"known deviations: {exc}")
 
     # SIGTERM behaves like Ctrl-C: the report of what was checked is still written.
     # (SIGINT too, even when the shell started us with it ignored.)
@@ -182,13 +221,14 @@ def main(argv=None) -> int:
         try:
             report = run(args.impl, only=only, max_examples=args.max_examples, seed=args.seed,
                          timeout=args.timeout, known_deviations=args.known_deviations,
-                         progress=progress.on_function, on_check=progress.on_check)
+                         progress=progress.on_function, on_check=progress.on_check, dtypes=dtypes,
+                         arrays=args.arrays, device=args.device)
         except ImportFailure as exc:
             progress.done()
-            return _usage_error(str(exc).replace("\n", " "))
+            return usage(str(exc).replace("\n", " "))
         except KeyboardInterrupt:  # before the run started: nothing to report
             progress.done()
-            print(f"{PROG}: interrupted", file=sys.stderr)
+            print(f"{prog}: interrupted", file=sys.stderr)
             return 1
         progress.done()
         # Write the reports first, so that a second Ctrl-C while printing loses nothing.
@@ -196,7 +236,7 @@ def main(argv=None) -> int:
             reporting.write_json(report, args.report)
         if args.junitxml:
             reporting.write_junit(report, args.junitxml)
-        for line in reporting.summary_lines(report):
+        for line in reporting.summary_lines(report, report_path=args.report):
             print(line)
         if args.report:
             print(f"report: {args.report}")
@@ -205,6 +245,18 @@ def main(argv=None) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
+
+
+def console_main() -> int:
+    """The ``loss-spec`` command: :func:`main` under its installed name.
+
+    As with ``python -m conformance``, the current directory comes first on
+    ``sys.path``, so ``--impl mypkg.losses`` finds a module of the project the
+    command is run in (a console script would otherwise see only installed ones).
+    """
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    return main(prog=COMMAND)
 
 
 if __name__ == "__main__":

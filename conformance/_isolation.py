@@ -21,7 +21,8 @@ import sys
 import tempfile
 import time
 
-from .runner import ImportFailure, blank_result, provided_functions, resolve, run_check
+from .run_check import (LOST_DIED, LOST_TIMEOUT, CheckResult, ImportFailure, provided_functions, resolve,
+                        run_check)
 
 _BOOTSTRAP = (
     "import json, os, sys; sys.path[:] = json.loads(os.environ.pop('CONFORMANCE_SYS_PATH')); "
@@ -40,8 +41,12 @@ class _TimedOut(Exception):
 class WorkerPool:
     """One child process at a time, restarted after a hang or a crash."""
 
-    def __init__(self, target, *, max_examples=50, seed=0, timeout=30.0, startup_timeout=None):
+    def __init__(self, target, *, max_examples=50, seed=0, timeout=30.0, startup_timeout=None, dtypes=None,
+                 arrays="numpy", device="cpu"):
         self.target = target
+        self.dtypes = list(dtypes) if dtypes else None
+        self.arrays, self.device = arrays, device
+        self.gradients = None  # where a wrapped module's gradients come from (--arrays)
         self.max_examples = max_examples
         self.seed = seed
         self.timeout = float(timeout)
@@ -51,14 +56,14 @@ class WorkerPool:
         self.buf = b""
         self.broken = None  # why the child could not be restarted
         self.starts = 0
-        self.last_lost = False  # the last check timed out or killed the process
 
     # -- life cycle ---------------------------------------------------------
     def start(self) -> list[str]:
         """Start the child; return the functions the target provides."""
         env = dict(os.environ)
         env["CONFORMANCE_SYS_PATH"] = json.dumps([p or os.getcwd() for p in sys.path])
-        config = json.dumps({"target": self.target, "max_examples": self.max_examples, "seed": self.seed})
+        config = json.dumps({"target": self.target, "max_examples": self.max_examples, "seed": self.seed,
+                             "dtypes": self.dtypes, "arrays": self.arrays, "device": self.device})
         self.log = tempfile.TemporaryFile()
         self.buf = b""
         self.proc = subprocess.Popen(
@@ -77,6 +82,7 @@ class WorkerPool:
         if "import_error" in hello:
             self._kill()
             raise ImportFailure(hello["import_error"])
+        self.gradients = hello.get("gradients")
         return hello["provided"]
 
     def close(self) -> None:
@@ -111,36 +117,37 @@ class WorkerPool:
                 pass
 
     # -- one check ----------------------------------------------------------
-    def run(self, check) -> dict:
-        self.last_lost = False  # the last check timed out or killed the process
+    def run(self, check) -> CheckResult:
+        """Run ``check`` in the child; a hang or a death is a row with ``lost`` set."""
         if self.proc is None and self.broken is None:
             try:
                 self.start()
             except ImportFailure as exc:
                 self.broken = f"the process could not be restarted: {exc}"
         if self.broken is not None:
-            row = blank_result(check)
-            row.update(status="error", message=self.broken)
-            return row
+            return CheckResult.of(check, status="error", message=self.broken)
         start = time.perf_counter()
         try:
             self._send({"check": check.id})
             reply = self._receive(self.timeout)
         except _TimedOut:
             self._kill()
-            self.last_lost = True
-            row = blank_result(check)
-            row.update(status="error", duration_s=round(time.perf_counter() - start, 4),
-                       message=f"timed out after {self.timeout:g} s (the process was killed; "
-                               "the remaining checks run in a new one)")
-            return row
+            return CheckResult.lost_to(
+                check, LOST_TIMEOUT, duration_s=round(time.perf_counter() - start, 4),
+                message=f"timed out after {self.timeout:g} s (the process was killed; "
+                        "the remaining checks run in a new one)")
         except _Died as died:
-            self.last_lost = True
-            row = blank_result(check)
-            row.update(status="error", duration_s=round(time.perf_counter() - start, 4),
-                       message=f"{died} while running this check; the remaining checks run in a new one")
-            return row
-        return reply["result"]
+            return CheckResult.lost_to(
+                check, LOST_DIED, duration_s=round(time.perf_counter() - start, 4),
+                message=f"{died} while running this check; the remaining checks run in a new one")
+        return CheckResult.from_dict(reply["result"])
+
+    def loaded_modules(self) -> list[str]:
+        """The ``conformance`` modules the child has imported (what it depends on)."""
+        if self.proc is None:
+            self.start()
+        self._send({"modules": True})
+        return self._receive(self.timeout)["modules"]
 
     # -- protocol -----------------------------------------------------------
     def _send(self, message: dict) -> None:
@@ -209,20 +216,25 @@ class WorkerPool:
 class InProcess:
     """The same interface, running the checks in this process (no crash isolation)."""
 
-    def __init__(self, target, *, max_examples=50, seed=0, timeout=30.0):
+    def __init__(self, target, *, max_examples=50, seed=0, timeout=30.0, dtypes=None, arrays="numpy",
+                 device="cpu"):
         self.target = target
+        self.dtypes = dtypes
+        self.arrays, self.device = arrays, device
+        self.gradients = None
         self.max_examples = max_examples
         self.seed = seed
         self.timeout = timeout
         self.implementation = None
 
     def start(self) -> list[str]:
-        self.implementation = resolve(self.target)
+        self.implementation = resolve(self.target, self.arrays, self.device)
+        self.gradients = getattr(self.implementation, "GRADIENTS", None)
         return provided_functions(self.implementation)
 
-    def run(self, check) -> dict:
+    def run(self, check) -> CheckResult:
         return run_check(check, self.implementation, max_examples=self.max_examples, seed=self.seed,
-                         timeout=self.timeout)
+                         timeout=self.timeout, dtypes=self.dtypes)
 
     def close(self) -> None:
         pass

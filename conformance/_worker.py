@@ -1,6 +1,6 @@
 """The child side of the isolated run (see :mod:`conformance._isolation`).
 
-Started with one argument, a JSON object ``{"target", "max_examples", "seed"}``.
+Started with one argument, a JSON object ``{"target", "max_examples", "seed", "dtypes"}``.
 It keeps its original stdin and stdout for the protocol and gives the
 implementation ``/dev/null`` as stdin and stderr as stdout, so whatever the
 implementation prints or reads cannot corrupt the protocol.  It imports the
@@ -8,7 +8,13 @@ target, then answers:
 
 * once, at start: ``{"provided": [...]}`` or ``{"import_error": "one line"}``;
 * for each request ``{"check": ID}``: ``{"result": {...}}``, the row of
-  :func:`conformance.runner.run_check`.
+  :func:`conformance.run_check.run_check` (its ``to_dict()``);
+* for ``{"modules": true}``: ``{"modules": [...]}``, the ``conformance`` modules
+  it has imported (a test keeps the session side out of this process).
+
+It imports :mod:`conformance.run_check`, the checks and the target, never the
+session side (:mod:`conformance.session`, deviations, reports) nor the other
+built-in adapters.
 
 It exits at the end of its input.  ``python -m conformance._worker CONFIG``
 runs it by hand.
@@ -46,25 +52,6 @@ def _die_with_parent() -> None:
             pass
 
 
-def plain(value, depth=0):
-    """``value`` as JSON-friendly Python (numpy scalars and arrays become floats and lists)."""
-    import numpy as np
-
-    if depth > 20:
-        return repr(value)
-    if value is None or isinstance(value, (bool, str, int, float)):
-        return value
-    if isinstance(value, np.generic):
-        return plain(value.item(), depth + 1)
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist(), depth + 1)
-    if isinstance(value, (list, tuple)):
-        return [plain(v, depth + 1) for v in value]
-    if isinstance(value, dict):
-        return {str(k): plain(v, depth + 1) for k, v in value.items()}
-    return repr(value)
-
-
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     config = json.loads(argv[0])
@@ -75,10 +62,10 @@ def main(argv=None) -> int:
         proto_out.write(json.dumps(message, allow_nan=True) + "\n")
         proto_out.flush()
 
-    from .runner import ImportFailure, describe_exception, provided_functions, resolve, run_check
+    from .run_check import ImportFailure, describe_exception, plain, provided_functions, resolve, run_check
 
     try:
-        implementation = resolve(config["target"])
+        implementation = resolve(config["target"], config.get("arrays") or "numpy", config.get("device") or "cpu")
         from .registry import load_all_checks
 
         checks = load_all_checks()
@@ -88,18 +75,22 @@ def main(argv=None) -> int:
     except Exception as exc:  # noqa: BLE001 - the checks themselves failed to import
         send({"import_error": f"cannot load the conformance checks: {describe_exception(exc)}"})
         return 0
-    send({"provided": provided_functions(implementation)})
+    send({"provided": provided_functions(implementation),
+          "gradients": getattr(implementation, "GRADIENTS", None)})
     for line in proto_in:
         if not line.strip():
             continue
         request = json.loads(line)
+        if request.get("modules"):
+            send({"modules": sorted(m for m in sys.modules if m == "conformance" or m.startswith("conformance."))})
+            continue
         check = checks.get(request.get("check"))
         if check is None:
-            row = {"check": request.get("check"), "status": "error",
-                   "message": f"unknown check id {request.get('check')!r}"}
+            row = {"check": request.get("check"), "function": None, "clause": None, "kind": None,
+                   "status": "error", "message": f"unknown check id {request.get('check')!r}"}
         else:
             row = run_check(check, implementation, max_examples=config.get("max_examples", 50),
-                            seed=config.get("seed", 0), timeout=None)
+                            seed=config.get("seed", 0), timeout=None, dtypes=config.get("dtypes")).to_dict()
         row = plain(row)
         for key in ("max_abs_error", "max_ulp_error"):
             if isinstance(row.get(key), float) and math.isnan(row[key]):

@@ -9,13 +9,17 @@ from typing import Callable
 import numpy as np
 
 from .registry import Failure, Skip
-from .budgets import default_ulps
+from .budgets import allow_underflow, default_ulps, judge, judged_precision
+from .lowp import EXTRA_FLOATS, is_floating
 
 
 def format_value(v) -> str:
     """A Python expression that rebuilds ``v`` exactly (floats as ``float.fromhex``
     only where ``repr`` would lose nothing is not enough: repr of a float64 is exact)."""
     if isinstance(v, np.ndarray):
+        if v.dtype in EXTRA_FLOATS.values():
+            body = format_value(v.astype(np.float64))[len("np.array("):-len(", dtype=np.float64)")]
+            return f"np.array({body}, dtype=ml_dtypes.{v.dtype.name})"
         if v.dtype.kind == "f":
             body = np.array2string(v, separator=", ", floatmode="unique", threshold=10**9,
                                    max_line_width=10**9, formatter={"float_kind": _float_repr})
@@ -82,8 +86,12 @@ class Context:
     """
 
     def __init__(self, implementation, *, function: str, max_examples: int = 50,
-                 seed: int = 0, reference=None):
+                 seed: int = 0, reference=None, dtypes=None):
         self._implementation = implementation
+        from .registry import DEFAULT_DTYPES
+
+        #: The input dtypes this run checks (``--dtypes``).
+        self.dtypes = tuple(dtypes) if dtypes else DEFAULT_DTYPES
         self.function = function
         self.max_examples = max_examples
         self.seed = seed
@@ -107,7 +115,13 @@ class Context:
         return its result as a numpy array."""
         if isinstance(fn, str):
             fn = self.impl(fn)
+        before = _snapshot(args, kwargs)
         out = fn(*args, **kwargs)
+        written = _written(before, args, kwargs)
+        if written:
+            call = format_call(self.function, args, kwargs)
+            raise Failure(f"wrote into its input {written} (conv.inputs-unchanged: no function may modify "
+                          f"an array it is given), in {call}", counterexample=call)
         if out is None:
             raise Failure(f"returned None for {format_call(self.function, args, kwargs)}",
                           counterexample=format_call(self.function, args, kwargs))
@@ -115,7 +129,7 @@ class Context:
 
     # -- comparisons --------------------------------------------------------
     def assert_close(self, got, expected, *, call: str, ulps: float | None = None,
-                     floor: float = 0.0, cond=None, dtype=None, what: str = "value") -> None:
+                     floor: float = 0.0, cond=None, dtype=None, what: str = "value", base: float = 0.0) -> None:
         """Fail unless ``got`` is within the budget of ``expected``.
 
         The budget per element is ``ulps * (1 + cond)`` units in the last place
@@ -128,16 +142,29 @@ class Context:
         ulps = default_ulps(dtype) if ulps is None else ulps
         got_arr = np.asarray(got)
         exp_arr = np.asarray(expected, dtype=np.float64)
+        if got_arr.shape == exp_arr.shape:
+            exp_arr = allow_underflow(got_arr, exp_arr)
         if got_arr.shape != exp_arr.shape:
             raise Failure(
                 f"{what}: shape {got_arr.shape}, expected {exp_arr.shape}",
                 expected=_short(exp_arr), got=_short(got_arr), counterexample=call,
             )
-        if got_arr.dtype.kind not in "fiub":
+        if got_arr.dtype.kind not in "iub" and not is_floating(got_arr.dtype):
             raise Failure(f"{what}: dtype {got_arr.dtype}, expected a real floating array",
                           counterexample=call)
         abs_err, ulp_err = ulp_errors(got_arr, exp_arr, dtype=dtype, floor=floor)
         budget = ulps * (1.0 + (0.0 if cond is None else np.asarray(cond, dtype=np.float64)))
+        if base:
+            # Low precision: ``base`` ulps at the value's own magnitude (relative, whatever
+            # the floor) plus the float32 share; errors and budget both counted in ulps
+            # of the value's own magnitude, which is what a reader of the report expects.
+            with np.errstate(all="ignore"):
+                mag = np.where(np.isfinite(exp_arr), np.abs(exp_arr), 0.0)
+                own = np.spacing(mag.astype(dtype)).astype(np.float64)
+                unit = np.spacing(np.maximum(mag, floor).astype(dtype)).astype(np.float64)
+                scale = np.where(own > 0, unit / own, 1.0)
+                budget = base + budget * scale
+                ulp_err = np.where(np.isfinite(ulp_err), ulp_err * scale, ulp_err)
         budget = np.broadcast_to(budget, ulp_err.shape)
         max_abs = float(np.max(abs_err)) if abs_err.size else 0.0
         max_ulp = float(np.max(ulp_err)) if ulp_err.size else 0.0
@@ -154,6 +181,38 @@ class Context:
                 max_abs_error=max_abs, max_ulp_error=max_ulp,
             )
 
+    def expect(self, function: str, args, kwargs, got, expected, *, call: str, dtype=None,
+               what: str = "value") -> None:
+        """Fail unless ``got`` is within ``function``'s budget of ``expected``
+        (the one rule of :mod:`conformance.budgets`, evaluated at this call)."""
+        floor, cond = judge(function, args, kwargs, expected)
+        dtype, base, ulps = judged_precision(np.asarray(got).dtype, dtype)
+        self.assert_close(got, expected, call=call, floor=floor, cond=cond, dtype=dtype, what=what,
+                          base=base, ulps=ulps)
+
+    def subcases(self, cases, body: Callable) -> None:
+        """Run ``body(case)`` for every case, all of them even when one fails.
+
+        A case the implementation cannot express (``NotImplementedError``) is
+        skipped alone; the check is skipped only when every case was.  All
+        failures are raised together as one :class:`Failure` whose ``reasons``
+        lists each, the first one's details on the failure itself.
+        """
+        failures, ran, unsupported = [], 0, []
+        for case in cases:
+            try:
+                body(case)
+                ran += 1
+            except NotImplementedError as exc:
+                unsupported.append(str(exc) or type(exc).__name__)
+            except Failure as f:
+                ran += 1
+                failures.extend(getattr(f, "reasons", None) or [f])
+        if failures:
+            raise Failure.combine(failures)
+        if not ran and unsupported:
+            raise Skip("not supported by the implementation: " + "; ".join(sorted(set(unsupported))))
+
     def assert_true(self, condition: bool, message: str, *, call: str | None = None, **details) -> None:
         if not bool(condition):
             raise Failure(message, counterexample=call, **details)
@@ -162,6 +221,9 @@ class Context:
         """Invalid input must raise or return NaN, never a finite number."""
         try:
             out = fn(*args, **(kwargs or {}))
+        except NotImplementedError:
+            # An option the target lacks is no refusal of the invalid value: not judged.
+            raise
         except Exception:
             return
         arr = np.asarray(out, dtype=np.float64) if out is not None else None
@@ -202,6 +264,22 @@ class Context:
             run()
         except Unsatisfiable:
             raise Skip("the implementation supports none of the generated options") from None
+
+
+def _snapshot(args, kwargs):
+    """Copies of every array argument, to detect writes into them."""
+    items = [(f"argument {i + 1}", a) for i, a in enumerate(args)]
+    items += [(f"{k}=", v) for k, v in kwargs.items()]
+    return [(name, a, a.copy()) for name, a in items if isinstance(a, np.ndarray)]
+
+
+def _written(before, args, kwargs) -> str:
+    """The name of the first array argument whose contents changed ('' if none)."""
+    for name, array, copy in before:
+        # Bytes, not values: NaN stays NaN, and a write of -0.0 over 0.0 is a write too.
+        if array.shape != copy.shape or array.tobytes() != copy.tobytes():
+            return name.rstrip("=")
+    return ""
 
 
 def _short(arr, limit: int = 12):

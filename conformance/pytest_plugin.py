@@ -15,12 +15,14 @@ Options: ``--impl TARGET``, ``--conformance-only NAME[,NAME...]``,
 ``--conformance-max-examples N`` (50), ``--conformance-seed N`` (0),
 ``--conformance-known-deviations FILE`` (repeatable; a built-in adapter's own
 file is always loaded), ``--conformance-timeout S`` (30, per check, best effort
-in-process).
+in-process), ``--conformance-dtypes LIST`` (as ``--dtypes`` of the command).
 """
 
 from __future__ import annotations
 
+import os
 import pathlib
+import sys
 
 import pytest
 
@@ -42,6 +44,8 @@ def pytest_addoption(parser):
                     help="TOML file of known deviations (repeatable)")
     group.addoption("--conformance-timeout", type=float, default=30.0, metavar="S",
                     help="seconds one check may take (default 30)")
+    group.addoption("--conformance-dtypes", default=None, metavar="LIST",
+                    help="input dtypes to check, from float64,float32,float16,bfloat16, or 'all'")
 
 
 def _active(config) -> bool:
@@ -61,9 +65,25 @@ def _only(config):
     return names
 
 
+def dtypes(config):
+    """The ``--conformance-dtypes`` names (``None``: the default); a usage error for an unknown one."""
+    from .registry import DTYPES
+
+    text = config.getoption("--conformance-dtypes", default=None)
+    if not text:
+        return None
+    names = list(DTYPES) if text.strip() == "all" else [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in DTYPES]
+    if unknown or not names:
+        raise pytest.UsageError(f"--conformance-dtypes: unknown dtype(s) {', '.join(unknown) or '(none)'}; "
+                                f"expected names from {','.join(DTYPES)} or 'all'")
+    return names
+
+
 def pytest_configure(config):
     if _active(config):
         _only(config)  # a usage error before collection
+        dtypes(config)
         config.addinivalue_line("markers", "conformance: a loss-spec conformance check")
 
 
@@ -83,20 +103,25 @@ def pytest_generate_tests(metafunc):
         return
     ids = []
     if _active(metafunc.config):
-        from .runner import selected_checks
+        from .session import selected_checks
 
-        ids = [c.id for c in selected_checks(_only(metafunc.config))]
+        ids = [c.id for c in selected_checks(_only(metafunc.config), dtypes(metafunc.config))]
     metafunc.parametrize("conformance_check", ids)
 
 
 @pytest.fixture(scope="session")
 def conformance_target(request):
     """``(implementation module, known-deviation entries)`` for the session."""
-    from .runner import ImportFailure, load_deviations, resolve
+    from .run_check import ImportFailure, resolve
+    from .session import load_deviations
 
     target = request.config.getoption("--impl")
     if not target:
         pytest.skip("no --impl given")
+    # A module path names a module of the project pytest runs in, as it does for
+    # `python -m conformance` (the `pytest` script alone does not put it on sys.path).
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         implementation = resolve(target)
     except ImportFailure as exc:

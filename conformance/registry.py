@@ -39,6 +39,9 @@ class Check:
     body: Callable
     description: str
     needs: tuple = ()
+    #: The input dtype the check is about (``None``: every run); a run with
+    #: ``--dtypes`` runs only the checks of the dtypes it names.
+    dtype: str | None = None
 
     @property
     def title(self) -> str:
@@ -48,7 +51,7 @@ class Check:
 CHECKS: dict[str, Check] = {}
 
 
-def check(id: str, *, function: str, clause: str, kind: str, description: str = "", needs=()):
+def check(id: str, *, function: str, clause: str, kind: str, description: str = "", needs=(), dtype=None):
     """Register ``body(fn, ctx)`` as the check ``id`` of ``function`` enforcing ``clause``.
 
     ``needs`` lists other functions of the implementation that the check calls
@@ -69,10 +72,21 @@ def check(id: str, *, function: str, clause: str, kind: str, description: str = 
             body=body,
             description=doc if isinstance(doc, str) else (doc[0] if doc else ""),
             needs=tuple(needs),
+            dtype=dtype if dtype is not None else _implied_dtype(id, kind),
         )
         return body
 
     return register
+
+
+def _implied_dtype(id: str, kind: str):
+    """The float32 accuracy checks (kind ``dtype``, ids ``*.float32``) are about float32."""
+    return "float32" if kind == "dtype" and id.endswith("float32") else None
+
+
+#: The input dtypes ``--dtypes`` can name, and the default selection.
+DTYPES = ("float64", "float32", "float16", "bfloat16")
+DEFAULT_DTYPES = ("float64", "float32")
 
 
 class Failure(AssertionError):
@@ -87,6 +101,27 @@ class Failure(AssertionError):
         self.counterexample = counterexample
         self.max_abs_error = max_abs_error
         self.max_ulp_error = max_ulp_error
+        self.reasons = []
+
+    def as_dict(self) -> dict:
+        return {"message": str(self.message), "expected": self.expected, "got": self.got,
+                "counterexample": self.counterexample, "max_abs_error": self.max_abs_error,
+                "max_ulp_error": self.max_ulp_error}
+
+    @classmethod
+    def combine(cls, failures) -> "Failure":
+        """One failure for several: the first one's details, every one in ``reasons``."""
+        failures = list(failures)
+        if len(failures) == 1:
+            return failures[0]
+        first = failures[0]
+        ulps = [f.max_ulp_error for f in failures if f.max_ulp_error is not None]
+        errs = [f.max_abs_error for f in failures if f.max_abs_error is not None]
+        combined = cls(f"{len(failures)} cases failed; the first: {first.message}",
+                       expected=first.expected, got=first.got, counterexample=first.counterexample,
+                       max_abs_error=max(errs) if errs else None, max_ulp_error=max(ulps) if ulps else None)
+        combined.reasons = [f.as_dict() for f in failures]
+        return combined
 
 
 class Skip(Exception):

@@ -9,8 +9,20 @@ The JSON report::
                  "skipped": 3, "not_provided": 4},
      "results": [{"check", "function", "clause", "kind", "status", "message",
                   "max_abs_error", "max_ulp_error", "counterexample", "expected",
-                  "got", "duration_s", ["deviation"]}, ...],
+                  "got", "duration_s", "reasons", ["lost"], ["blocked_by"],
+                  ["deviation"]}, ...],
      "stale_deviations": [{"reason", "checks", "clause", "why", "source", "note"}, ...]}
+
+``reasons`` lists every failing case of a check that judged several (each with
+``message``, ``expected``, ``got``, ``counterexample``, ``max_ulp_error``);
+``deviation`` (known deviations only) has the first matching entry's ``reason``,
+``clause``, ``why``, ``source``, the ``measured_status`` and every matching
+entry in ``entries``; ``lost`` is ``"timeout"`` or ``"died"`` for a check whose
+process was lost, ``blocked_by`` the function whose loss kept a check from running.
+
+Report files are written with the permissions of any file the user creates
+(``0666`` less the umask, so ``0644`` under the usual umask ``022``); an
+existing file keeps its mode.
 
 Non-finite numbers (an error of ``inf`` ulps, a ``NaN`` that was returned) are
 written as ``Infinity`` and ``NaN``, as Python's :mod:`json` reads and writes them.
@@ -23,22 +35,31 @@ import math
 import os
 import pathlib
 import re
+import stat
 import tempfile
+import textwrap
 import xml.etree.ElementTree as ET
 
 from . import clauses
-from .runner import STATUSES
+from .run_check import STATUSES, plain
 
 
 def atomic_write(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory."""
+    """Write ``text`` to ``path`` through a temporary file in the same directory.
+
+    The file gets the mode an ordinary ``open(path, "w")`` would give it (the
+    existing file's mode, or ``0666`` less the umask), not the ``0600`` of a
+    temporary file: a report is for others to read too.
+    """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _mode_for(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
+            os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -47,12 +68,23 @@ def atomic_write(path, text: str) -> None:
         raise
 
 
+def _mode_for(path: pathlib.Path) -> int:
+    """The permission bits ``path`` keeps (if it exists) or gets from the umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        pass
+    umask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _jsonable(value):
     try:
         json.dumps(value, allow_nan=True)
         return value
     except (TypeError, ValueError):
-        return repr(value)
+        return plain(value)  # numpy values in a row made in this process
 
 
 def to_json(report: dict) -> str:
@@ -102,14 +134,28 @@ def _clean(text) -> str:
 
 def _detail(row: dict) -> str:
     lines = [f"clause {row.get('clause')}"]
-    if row.get("expected") is not None or row.get("got") is not None:
-        lines.append(f"expected {_short(row.get('expected'), 2000)}")
-        lines.append(f"got      {_short(row.get('got'), 2000)}")
-    if row.get("max_ulp_error") is not None:
-        lines.append(f"error {_ulps(row['max_ulp_error'])} ulps")
-    if row.get("counterexample"):
-        lines.append(f"call: {row['counterexample']}")
+    text = clauses.readable_text(row["clause"]) if row.get("clause") else None
+    if text:
+        lines.append(text)
+    lines += _case_lines(row, lambda label, value: f"{label} {value}", limit=2000)
+    for i, case in enumerate(row.get("reasons") or [], 1):
+        lines.append(f"case {i} of {len(row['reasons'])}: {case.get('message')}")
+        lines += _case_lines(case, lambda label, value: f"  {label} {value}", limit=2000)
     return "\n".join(lines)
+
+
+def _case_lines(case: dict, fmt, *, limit: int) -> list[str]:
+    """expected/got/error/input lines of one failing case (a row or one of its ``reasons``)."""
+    lines = []
+    if case.get("expected") is not None or case.get("got") is not None:
+        lines.append(fmt("expected:", _short(case.get("expected"), limit)))
+        lines.append(fmt("got:     ", _short(case.get("got"), limit)))
+    if case.get("max_ulp_error") is not None:
+        absolute = f" (absolute {_num(case['max_abs_error'])})" if case.get("max_abs_error") is not None else ""
+        lines.append(fmt("error:   ", f"{_ulps(case['max_ulp_error'])} ulps{absolute}"))
+    if case.get("counterexample"):
+        lines.append(fmt("input:   ", _short(one_line(case["counterexample"]), max(limit, 600))))
+    return lines
 
 
 # ---------------------------------------------------------------------------
@@ -139,32 +185,43 @@ def function_line(function: str, rows: list[dict]) -> str:
 
 
 def failure_block(row: dict) -> str:
-    """What a user needs to reproduce one failure."""
+    """What a user needs to reproduce one failure: the clause's text, every failing case."""
     head = "FAIL " if row["status"] == "fail" else "ERROR"
     lines = [f"{head} {row['check']}  ({row['function']}, clause {row['clause']})"]
-    text = clauses.text(row["clause"]) if row.get("clause") else None
+    text = clauses.readable_text(row["clause"]) if row.get("clause") else None
     if text:
-        lines.append(f"  clause:   {_short(text, 240)}")
+        wrapped = textwrap.wrap(text, width=96) or [""]
+        lines.append(f"  clause:   {wrapped[0]}")
+        lines += [f"            {ln}" for ln in wrapped[1:]]
     lines.append(f"  message:  {_short(one_line(row['message']), 200 if row.get('counterexample') else 400)}")
-    if row.get("expected") is not None or row.get("got") is not None:
-        lines.append(f"  expected: {_short(row.get('expected'))}")
-        lines.append(f"  got:      {_short(row.get('got'))}")
-    if row.get("max_ulp_error") is not None:
-        lines.append(f"  error:    {_ulps(row['max_ulp_error'])} ulps (absolute {_num(row.get('max_abs_error'))})")
-    if row.get("counterexample"):
-        lines.append(f"  input:    {_short(one_line(row['counterexample']), 600)}")
+    lines += _case_lines(row, lambda label, value: f"  {label} {value}", limit=160)
+    reasons = row.get("reasons") or []
+    for i, case in enumerate(reasons, 1):
+        lines.append(f"  case {i} of {len(reasons)}: {_short(one_line(case.get('message', '')), 300)}")
+        lines += _case_lines(case, lambda label, value: f"    {label} {value}", limit=160)
     return "\n".join(lines)
 
 
-#: At most this many failure blocks are printed; the JSON report has them all.
+#: At most this many failure blocks are printed; the summary then says how many
+#: more there are and where the full list is.
 MAX_BLOCKS = 30
 
 
-def summary_lines(report: dict) -> list[str]:
+def _listing(ids, limit: int = 12) -> str:
+    """``a, b, c`` with at most ``limit`` names, then how many more (never cut silently)."""
+    ids = list(ids)
+    shown = ", ".join(ids[:limit])
+    return shown if len(ids) <= limit else f"{shown} and {len(ids) - limit} more"
+
+
+def summary_lines(report: dict, report_path=None) -> list[str]:
     """The end of the terminal output: failures, deviations, stale entries, totals.
 
     Failures of one function with the same message (a function that raises on
-    every input, or hangs) are shown once, with the ids of the others.
+    every input, or hangs) are shown once, with the ids of the others.  When
+    more than :data:`MAX_BLOCKS` blocks are due, the rest are counted and the
+    line says where they are: ``report_path`` (the ``--report`` file) when one
+    was written, else how to get one.
     """
     out = []
     failures = [r for r in report["results"] if r["status"] in ("fail", "error")]
@@ -174,26 +231,32 @@ def summary_lines(report: dict) -> list[str]:
             groups.setdefault((row["function"], row["status"], row["message"]), []).append(row)
         out.append("")
         out.append(f"{len(failures)} check(s) failed or raised:")
-        for n, rows in enumerate(groups.values()):
-            if n == MAX_BLOCKS:
-                rest = sum(len(r) for r in list(groups.values())[n:])
-                out.append("")
-                out.append(f"... and {rest} more; the JSON report (--report) lists every one.")
-                break
+        blocks = list(groups.values())
+        for rows in blocks[:MAX_BLOCKS]:
             out.append("")
             out.append(failure_block(rows[0]))
             if len(rows) > 1:
-                others = ", ".join(r["check"] for r in rows[1:])
-                out.append(f"  (the same message for {len(rows) - 1} more: {_short(others, 300)})")
+                out.append(f"  (the same message for {len(rows) - 1} more: {_listing(r['check'] for r in rows[1:])})")
+        if len(blocks) > MAX_BLOCKS:
+            rest = blocks[MAX_BLOCKS:]
+            n_checks = sum(len(r) for r in rest)
+            where = (f"every one is in {report_path}" if report_path else
+                     "run again with --report PATH to get every one (or --only to narrow the run)")
+            out.append("")
+            out.append(f"... and {n_checks} more failing check(s) in {len(rest)} more block(s), not shown "
+                       f"(the first {MAX_BLOCKS} blocks are): {where}.")
+            out.append(f"  not shown: {_listing((r[0]['check'] for r in rest), 20)}")
     deviations = [r for r in report["results"] if r["status"] == "known_deviation"]
     if deviations:
         out.append("")
         out.append(f"{len(deviations)} known deviation(s), by reason:")
         by_reason: dict[str, list[str]] = {}
         for row in deviations:
-            by_reason.setdefault(row["deviation"]["reason"], []).append(row["check"])
+            dev = row["deviation"]
+            for entry in dev.get("entries") or [dev]:  # a check several reasons apply to is under each
+                by_reason.setdefault(entry["reason"], []).append(row["check"])
         for reason, ids in by_reason.items():
-            out.append(f"  {_short(reason, 120)}: {_short(', '.join(ids), 200)}")
+            out.append(f"  {_short(reason, 120)}: {_listing(ids)}")
     if report.get("stale_deviations"):
         out.append("")
         out.append(f"{len(report['stale_deviations'])} stale known deviation(s) (no failing check matches; "

@@ -6,9 +6,10 @@ Collected by ``pytest --pyargs conformance --impl TARGET`` (see
 
 import pytest
 
-from conformance import deviations
+from conformance import clauses, deviations
+from conformance.pytest_plugin import dtypes
 from conformance.registry import load_all_checks
-from conformance.runner import run_check
+from conformance.run_check import run_check
 
 
 def test_check(conformance_check, conformance_target, request):
@@ -20,19 +21,27 @@ def test_check(conformance_check, conformance_target, request):
     row = run_check(check, implementation,
                     max_examples=config.getoption("--conformance-max-examples"),
                     seed=config.getoption("--conformance-seed"),
-                    timeout=config.getoption("--conformance-timeout"))
+                    timeout=config.getoption("--conformance-timeout"), dtypes=dtypes(config))
     for key in ("clause", "kind", "max_abs_error", "max_ulp_error"):
         request.node.user_properties.append((key, row.get(key)))
     if row["status"] == "skipped":
         pytest.skip(row["message"])
     if row["status"] in ("fail", "error"):
-        entry = deviations.match(entries, check.id)
-        if entry is not None:
-            pytest.xfail(f"known deviation: {entry['reason']} ({entry['why']}) [{row['message'][:300]}]")
+        matching = deviations.match_all(entries, check.id)
+        if matching:  # every reason that applies, not only the first
+            listed = "; ".join(f"{e['reason']} ({e['why']})" for e in matching)
+            pytest.xfail(f"known deviation: {listed} [{row['message'][:300]}]")
         lines = [f"{row['status']}: {check.id} [clause {check.clause}]", row["message"]]
+        text = clauses.readable_text(check.clause)
+        if text:
+            lines.append(f"clause: {text}")
         if row.get("expected") is not None or row.get("got") is not None:
             lines.append(f"expected {row.get('expected')!s:.300}")
             lines.append(f"got      {row.get('got')!s:.300}")
         if row.get("counterexample"):
             lines.append(f"call: {row['counterexample']}")
+        for i, case in enumerate(row["reasons"], 1):
+            lines.append(f"case {i} of {len(row['reasons'])}: {case.get('message')}")
+            if case.get("counterexample"):
+                lines.append(f"  call: {case['counterexample']}")
         pytest.fail("\n".join(lines), pytrace=False)

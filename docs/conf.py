@@ -19,6 +19,8 @@ extensions = [
     "matplotlib.sphinxext.plot_directive",
     "spec_clauses",
     "conformance_matrix",
+    # the contract page (docs/conformance/contract.md) from conformance.spec.contract()
+    "contract_page",
     # API pages from the reference's numpydoc docstrings, with [source] links.
     "sphinx.ext.autodoc",
     "sphinx.ext.viewcode",

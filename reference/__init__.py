@@ -2,19 +2,72 @@
 
 Every function computes in float64, follows the spec pages exactly, and raises
 ``ValueError``/``TypeError`` naming the argument for invalid input.  One module
-per family; each lists its public names in ``__all__``.
+per family; each lists its public names in ``__all__``, and this package
+re-exports exactly those (``tests/test_reference_exports.py`` keeps the two in
+step).  The arithmetic several families share lives in the private module
+``reference._eft``.
 """
 
-import importlib as _importlib
+from .binary import (
+    binary_cross_entropy,
+    binary_cross_entropy_grad,
+    sigmoid_binary_cross_entropy,
+    sigmoid_binary_cross_entropy_grad,
+)
+from .classification import (
+    categorical_cross_entropy,
+    categorical_cross_entropy_grad,
+    nll_loss,
+    nll_loss_grad,
+    softmax_cross_entropy,
+    softmax_cross_entropy_grad,
+)
+from .ctc import ctc_collapse, ctc_loss, ctc_loss_grad, ctc_path_probability
+from .focal import focal_loss, focal_loss_grad, sigmoid_focal_loss, sigmoid_focal_loss_grad
+from .information import (
+    cross_entropy,
+    cross_entropy_grad,
+    entropy,
+    entropy_grad,
+    kl_divergence,
+    kl_divergence_grad,
+)
+from .reductions import reduce_loss
+from .regression import (
+    huber_loss,
+    huber_loss_grad,
+    mean_absolute_error,
+    mean_absolute_error_grad,
+    mean_squared_error,
+    mean_squared_error_grad,
+    root_mean_squared_error,
+    root_mean_squared_error_grad,
+    smooth_l1_loss,
+    smooth_l1_loss_grad,
+)
+from .softmax import log_sigmoid, log_softmax, logsumexp, logsumexp_grad, sigmoid, softmax, softplus
 
+#: The family modules, in the order of the spec pages.
 FAMILIES = ("softmax", "information", "classification", "binary", "regression", "ctc", "focal")
 
-__all__ = ["reduce_loss"]
-for _family in FAMILIES:
-    _module = _importlib.import_module(f".{_family}", __name__)
-    globals().update({_name: getattr(_module, _name) for _name in _module.__all__})
-    __all__ += list(_module.__all__)
-
-from .reductions import reduce_loss  # noqa: E402
-
-del _family, _module
+__all__ = [
+    "reduce_loss",
+    # softmax
+    "softmax", "log_softmax", "logsumexp", "logsumexp_grad", "sigmoid", "log_sigmoid", "softplus",
+    # information
+    "entropy", "entropy_grad", "cross_entropy", "cross_entropy_grad", "kl_divergence", "kl_divergence_grad",
+    # classification
+    "softmax_cross_entropy", "softmax_cross_entropy_grad", "nll_loss", "nll_loss_grad",
+    "categorical_cross_entropy", "categorical_cross_entropy_grad",
+    # binary
+    "binary_cross_entropy", "binary_cross_entropy_grad",
+    "sigmoid_binary_cross_entropy", "sigmoid_binary_cross_entropy_grad",
+    # regression
+    "mean_absolute_error", "mean_absolute_error_grad", "mean_squared_error", "mean_squared_error_grad",
+    "root_mean_squared_error", "root_mean_squared_error_grad", "huber_loss", "huber_loss_grad",
+    "smooth_l1_loss", "smooth_l1_loss_grad",
+    # ctc
+    "ctc_collapse", "ctc_loss", "ctc_loss_grad", "ctc_path_probability",
+    # focal
+    "focal_loss", "focal_loss_grad", "sigmoid_focal_loss", "sigmoid_focal_loss_grad",
+]

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .reductions import as_result, reduce_loss, reduction_scale, weighted
-from .softmax import sigmoid, softplus
+from ._eft import _logit_terms
+from .reductions import (
+    apply_cotangent, as_result, reduce_loss, reduced_shape, reduced_what, reduction_scale, weighted,
+)
+from .softmax import sigmoid
 from .validation import (
     as_float_array,
     broadcast_to,
+    check_cotangent,
     check_eps,
     check_reduction,
     check_same_shape,
@@ -38,45 +42,6 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
-
-def _softplus_both(x):
-    """``(softplus(-x), softplus(x))`` with one ``log1p(exp(-|x|))`` for both.
-
-    The operations of :func:`reference.softplus`, ``max(±x, 0) + log1p(exp(-|x|))``,
-    so the same numbers (``tests/test_binary.py`` checks it), at half the cost:
-    the logarithm is the expensive pass.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        tail = np.abs(x, out=np.empty(x.shape))  # out=: 0-d input stays an array
-        np.negative(tail, out=tail)
-        np.exp(tail, out=tail)
-        np.log1p(tail, out=tail)
-        neg = np.negative(x, out=np.empty(x.shape))
-        np.maximum(neg, 0.0, out=neg)
-        neg += tail
-        pos = np.maximum(x, 0.0, out=np.empty(x.shape))
-        pos += tail
-    return neg, pos
-
-
-def _logit_terms(x, y, pos):
-    """``pos softplus(-x) + (1 - y) softplus(x)`` with ``0 * inf = 0``.
-
-    Both softplus values are finite for finite ``x``, so the products need the
-    rule ``0 * inf = 0`` only where ``x`` is infinite; those few elements are
-    redone with it.  (``pos`` is ``y``, or ``pos_weight * y``.)
-    """
-    neg, out = _softplus_both(x)
-    with np.errstate(invalid="ignore", over="ignore"):
-        out *= 1.0 - y
-        neg *= pos
-        out += neg
-        out += 0.0  # no negative zeros
-        inf = np.isinf(x)
-        if np.any(inf):
-            xi, yi, pi = x[inf], np.broadcast_to(y, x.shape)[inf], np.broadcast_to(pos, x.shape)[inf]
-            out[inf] = weighted(pi, softplus(-xi)) + weighted(1.0 - yi, softplus(xi)) + 0.0
-    return out
 
 
 def _elementwise_weights(weight, shape, name):
@@ -99,15 +64,35 @@ def _pair(pred, target, pred_name, unit_pred):
     return x, y
 
 
+def _zero_weight_mask(w, values):
+    """``values`` with every element of weight 0 set to exactly 0.
+
+    A weight of 0 is a mask, as ``ignore_index`` is: the element takes no part
+    whatever its inputs hold, NaN included (``weighted`` alone keeps NaN).
+    """
+    return np.where(w == 0, 0.0, values)
+
+
 def _reduce(per_element, w, reduction):
-    values = per_element if w is None else weighted(w, per_element)
+    values = per_element if w is None else _zero_weight_mask(w, weighted(w, per_element))
     return reduce_loss(values, w, reduction)
 
 
-def _grad_scale(per_element_grad, w, reduction):
+def _cotangent(cotangent, shape, reduction):
+    """The validated cotangent of an element-wise loss of ``shape``."""
+    return check_cotangent(cotangent, reduced_shape(shape, reduction), reduced_what(reduction))
+
+
+def _grad_scale(per_element_grad, w, reduction, cot=None):
     g = per_element_grad if w is None else weighted(w, per_element_grad)
     with np.errstate(all="ignore"):
-        return as_result(g * reduction_scale(g.shape, w, reduction) + 0.0)
+        scale = reduction_scale(g.shape, w, reduction)
+        g = g * scale + 0.0
+        if w is not None and not np.isnan(scale):
+            # a weight-0 element's gradient is exactly 0, NaN inputs included
+            # (when no element counts, the "mean" and its gradient are NaN)
+            g = np.where(w == 0, 0.0, g)
+        return apply_cotangent(as_result(g), cot)
 
 
 # ---------------------------------------------------------------------------
@@ -187,8 +172,8 @@ def binary_cross_entropy(probs, target, *, weight=None, eps=0.0, reduction="mean
     ``p = 0`` with ``y > 0`` (or ``p = 1`` with ``y < 1``) gives ``+inf`` when
     ``eps = 0``; the reference clamps nothing.  ``log(1 - p + eps)`` is
     evaluated as ``log1p(eps - p)`` below ``p = 1/2`` and as ``log((1 - p) + eps)``
-    above.  An element of weight 0 contributes 0, even
-    when its loss is infinite.
+    above.  An element of weight 0 contributes 0 (and gets gradient 0),
+    even when its loss is infinite or its inputs hold NaN.
 
     References
     ----------
@@ -221,7 +206,7 @@ def binary_cross_entropy(probs, target, *, weight=None, eps=0.0, reduction="mean
     return _reduce(_bce_elements(p, y, e), w, reduction)
 
 
-def binary_cross_entropy_grad(probs, target, *, weight=None, eps=0.0, reduction="mean"):
+def binary_cross_entropy_grad(probs, target, *, weight=None, eps=0.0, reduction="mean", cotangent=None):
     r"""Gradient of :func:`binary_cross_entropy` with respect to ``probs``.
 
     .. math::
@@ -232,6 +217,16 @@ def binary_cross_entropy_grad(probs, target, *, weight=None, eps=0.0, reduction=
     each term 0 where its coefficient (``y`` or ``1 - y``) is 0, times ``w_n``
     and the reduction scale (``1 / sum(w)`` for ``"mean"``).
 
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per element (the shape of the
+        first argument) with ``reduction="none"``, a number for ``"sum"`` and ``"mean"``.
+        ``None`` (the default) means ones. The function returns the vector-Jacobian product,
+        the gradient of ``sum(cotangent * binary_cross_entropy(...))``: each sample's
+        gradient times its own entry. An entry of 0 gives 0 even where that gradient is
+        infinite; NaN propagates.
+
     Examples
     --------
     >>> import numpy as np
@@ -240,11 +235,12 @@ def binary_cross_entropy_grad(probs, target, *, weight=None, eps=0.0, reduction=
     array([-4.,  2.,  1.])
     """
     p, y, e, w = _bce_setup(probs, target, weight, eps, reduction)
+    cot = _cotangent(cotangent, y.shape, reduction)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         inv_p = 1.0 / (p + e)
         inv_q = 1.0 / ((1.0 - p) + e)
         g = weighted(1.0 - y, inv_q) - weighted(y, inv_p)
-    return _grad_scale(g, w, reduction)
+    return _grad_scale(g, w, reduction, cot)
 
 
 # ---------------------------------------------------------------------------
@@ -330,7 +326,8 @@ def sigmoid_binary_cross_entropy(logits, target, *, weight=None, pos_weight=None
     return _reduce(_logit_terms(x, y, pos), w, reduction)
 
 
-def sigmoid_binary_cross_entropy_grad(logits, target, *, weight=None, pos_weight=None, reduction="mean"):
+def sigmoid_binary_cross_entropy_grad(logits, target, *, weight=None, pos_weight=None, reduction="mean",
+                                      cotangent=None):
     r"""Gradient of :func:`sigmoid_binary_cross_entropy` with respect to ``logits``.
 
     .. math::
@@ -341,6 +338,16 @@ def sigmoid_binary_cross_entropy_grad(logits, target, *, weight=None, pos_weight
     (``sigmoid(x) - y`` without ``pos_weight``, computed without cancellation),
     times ``w_n`` and the reduction scale.
 
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per element (the shape of the
+        first argument) with ``reduction="none"``, a number for ``"sum"`` and ``"mean"``.
+        ``None`` (the default) means ones. The function returns the vector-Jacobian product,
+        the gradient of ``sum(cotangent * sigmoid_binary_cross_entropy(...))``: each
+        sample's gradient times its own entry. An entry of 0 gives 0 even where that
+        gradient is infinite; NaN propagates.
+
     Examples
     --------
     >>> import numpy as np
@@ -350,7 +357,8 @@ def sigmoid_binary_cross_entropy_grad(logits, target, *, weight=None, pos_weight
     array([-0.5,  0. , -1. ])
     """
     x, y, w, pw = _sbce_setup(logits, target, weight, pos_weight, reduction)
+    cot = _cotangent(cotangent, y.shape, reduction)
     with np.errstate(invalid="ignore"):
         pos = y if pw is None else pw * y
         g = (1.0 - y) * sigmoid(x) - pos * sigmoid(-x)
-    return _grad_scale(np.asarray(g, dtype=np.float64), w, reduction)
+    return _grad_scale(np.asarray(g, dtype=np.float64), w, reduction, cot)

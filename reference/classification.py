@@ -22,14 +22,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as _sp
 
-from .reductions import reduce_loss, reduction_scale
-from .information import _accurate_sum
-from .softmax import _accurate_row_sum, _softmax_with_complement, log_softmax
+from .reductions import apply_cotangent, reduce_loss, reduced_shape, reduced_what, reduction_scale
+from ._eft import _accurate_row_sum, _accurate_sum, _softmax_with_complement
+from .softmax import log_softmax
 from .validation import (
     as_float_array,
     as_int_array,
     check_class_indices,
     check_class_weight,
+    check_cotangent,
     check_eps,
     check_in_range,
     check_nonnegative,
@@ -80,6 +81,11 @@ def _one_hot(indices, keep, n_classes):
     y = np.zeros(indices.shape + (n_classes,), dtype=np.float64)
     np.put_along_axis(y, indices[..., None], 1.0, axis=-1)
     return y * keep[..., None]
+
+
+def _cotangent(cotangent, sample_shape, reduction):
+    """The validated cotangent of a loss whose samples have ``sample_shape``."""
+    return check_cotangent(cotangent, reduced_shape(sample_shape, reduction), reduced_what(reduction))
 
 
 def _scale(shape, sample_weights, reduction):
@@ -244,18 +250,34 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
     """
     z, ax, coef, w_n, keep, idx = _sce_setup(logits, target, axis, weight, ignore_index,
                                              label_smoothing, reduction)
+    counted = _counted(keep, w_n, coef)
     logp = log_softmax(z, axis=-1)
     if coef is None:  # index targets: only the target's entry has a coefficient
         # (a NaN anywhere in a row makes all of its log_softmax NaN, this entry included)
         coef, logp = w_n[..., None], np.take_along_axis(logp, idx[..., None], axis=-1)
     with np.errstate(all="ignore"):
         dense = not (is_integer_array(target) and float(label_smoothing) == 0.0)
-        values = np.where(keep, _weighted_neg_log(coef, logp, dense), 0.0)
+        values = np.where(counted, _weighted_neg_log(coef, logp, dense), 0.0)
     return reduce_loss(values, w_n, reduction)
 
 
+def _counted(keep, w_n, coef):
+    """The samples that take part: not ignored, and not silenced by weights of 0.
+
+    A sample with ``w_n = 0`` whose every coefficient ``weight_c t_nc`` is 0 is
+    masked like an ignored one: its loss and gradient are exactly 0 whatever its
+    logits hold, NaN included.  (Label smoothing can give such a sample mass on
+    a class of non-zero weight; then it keeps that loss.)
+    """
+    silent = w_n == 0
+    if coef is not None and np.any(silent):
+        with np.errstate(invalid="ignore"):
+            silent = silent & np.all(coef == 0, axis=-1)
+    return keep & ~silent
+
+
 def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                               label_smoothing=0.0, reduction="mean"):
+                               label_smoothing=0.0, reduction="mean", cotangent=None):
     r"""Gradient of :func:`softmax_cross_entropy` with respect to ``logits``.
 
     .. math::
@@ -267,7 +289,17 @@ def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_i
     ``"mean"``.  With ``"none"`` each sample's row is the gradient of its own
     loss (the gradient of the sum).  Ignored samples get 0.
 
-    Parameters and errors are those of :func:`softmax_cross_entropy`.
+    The other parameters and their errors are those of :func:`softmax_cross_entropy`.
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per sample (the shape of the
+        first argument without the class axis) with ``reduction="none"``, a number for
+        ``"sum"`` and ``"mean"``. ``None`` (the default) means ones. The function returns
+        the vector-Jacobian product, the gradient of ``sum(cotangent *
+        softmax_cross_entropy(...))``: each sample's gradient times its own entry. An entry
+        of 0 gives 0 even where that gradient is infinite; NaN propagates.
 
     Returns
     -------
@@ -280,13 +312,23 @@ def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_i
     >>> from reference import softmax_cross_entropy_grad
     >>> softmax_cross_entropy_grad(np.array([[0.0, 0.0]]), np.array([0]))
     array([[-0.5,  0.5]])
+
+    A cotangent weighs each sample's gradient (here 2 and 0):
+
+    >>> softmax_cross_entropy_grad(np.zeros((2, 2)), np.array([0, 1]), reduction="none",
+    ...                            cotangent=np.array([2.0, 0.0]))
+    array([[-1.,  1.],
+           [ 0.,  0.]])
     """
     z, ax, coef, w_n, keep, idx = _sce_setup(logits, target, axis, weight, ignore_index,
                                              label_smoothing, reduction)
+    cot = _cotangent(cotangent, w_n.shape, reduction)
+    counted = _counted(keep, w_n, coef)
     p, star, om = _softmax_with_complement(z, axis=-1)
     scale = _scale(w_n.shape, w_n, reduction)
     if coef is None:
-        return np.moveaxis(_index_target_grad(p, star, om, idx, w_n, keep, scale), -1, ax)
+        g = _index_target_grad(p, star, om, idx, w_n, counted, scale)
+        return np.moveaxis(apply_cotangent(g, cot, -1), -1, ax)
     one_hot = is_integer_array(target) and float(label_smoothing) == 0.0
     with np.errstate(all="ignore"):
         total = np.sum(coef, axis=-1, keepdims=True)
@@ -306,8 +348,8 @@ def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_i
         om = om[..., None]
         g_star = np.where(om < 0.5, others - total * om, np.take_along_axis(g, idx, axis=-1))
         np.put_along_axis(g, idx, g_star, axis=-1)
-        g = np.where(keep[..., None], g, 0.0) * scale
-    return np.moveaxis(g, -1, ax)
+        g = np.where(counted[..., None], g, 0.0) * scale
+    return np.moveaxis(apply_cotangent(g, cot, -1), -1, ax)
 
 
 def _index_target_grad(p, star, om, idx, w_n, keep, scale):
@@ -315,8 +357,9 @@ def _index_target_grad(p, star, om, idx, w_n, keep, scale):
 
     The same numbers as the general formula with one-hot coefficients: ``w_n p``
     off the target class, ``w_n p - w_n`` at it, the maximal class's entry
-    from ``1 - softmax`` where softmax exceeds 1/2, 0 for ignored samples, times
-    ``scale``; but one or two passes over ``p`` instead of a dozen.
+    from ``1 - softmax`` where softmax exceeds 1/2, 0 for the samples that do not
+    count (``keep`` false: ignored, or of weight 0), times ``scale``; but one or
+    two passes over ``p`` instead of a dozen.
     """
     with np.errstate(all="ignore"):
         total, at, st = w_n[..., None], idx[..., None], star[..., None]
@@ -390,8 +433,9 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=None, redu
     Notes
     -----
     ``nll_loss(log_softmax(z), y)`` equals ``softmax_cross_entropy(z, y)`` for
-    the same weights and ``ignore_index``.  A weight of 0 on a class whose
-    log-probability is ``-inf`` gives 0 (``0 * inf = 0``).
+    the same weights and ``ignore_index``.  A sample whose class has weight 0
+    gives 0 whatever its log-probability holds (``-inf`` or NaN): a weight of 0
+    masks it.
 
     Examples
     --------
@@ -406,16 +450,27 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=None, redu
     lp, ax, idx, keep, w_n, _ = _nll_setup(log_probs, target, axis, weight, ignore_index, reduction)
     picked = np.take_along_axis(lp, idx[..., None], axis=-1)[..., 0]
     with np.errstate(all="ignore"):
+        # a sample of weight 0 is masked like an ignored one: 0 whatever it holds, NaN included
         values = np.where(keep & (w_n != 0), -w_n * picked + 0.0, 0.0)
-        values = np.where(keep & (w_n == 0) & np.isnan(picked), np.nan, values)
     return reduce_loss(values, w_n, reduction)
 
 
-def nll_loss_grad(log_probs, target, *, axis=-1, weight=None, ignore_index=None, reduction="mean"):
+def nll_loss_grad(log_probs, target, *, axis=-1, weight=None, ignore_index=None, reduction="mean",
+                  cotangent=None):
     r"""Gradient of :func:`nll_loss` with respect to ``log_probs``.
 
     ``-weight[y_n]`` at the target entry of each counted sample, 0 elsewhere and
     for ignored samples; times ``1 / sum(w_n)`` for ``"mean"``.
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per sample (the shape of the
+        first argument without the class axis) with ``reduction="none"``, a number for
+        ``"sum"`` and ``"mean"``. ``None`` (the default) means ones. The function returns
+        the vector-Jacobian product, the gradient of ``sum(cotangent * nll_loss(...))``:
+        each sample's gradient times its own entry. An entry of 0 gives 0 even where that
+        gradient is infinite; NaN propagates.
 
     Examples
     --------
@@ -427,13 +482,14 @@ def nll_loss_grad(log_probs, target, *, axis=-1, weight=None, ignore_index=None,
     """
     lp, ax, idx, keep, w_n, n_classes = _nll_setup(log_probs, target, axis, weight,
                                                    ignore_index, reduction)
+    cot = _cotangent(cotangent, w_n.shape, reduction)
     scale = _scale(w_n.shape, w_n, reduction)
     g = np.zeros(lp.shape, dtype=np.float64)
     np.put_along_axis(g, idx[..., None], -w_n[..., None], axis=-1)
     with np.errstate(all="ignore"):
         g = g * keep[..., None] * scale
         g = np.where(g == 0, 0.0, g)  # no negative zeros
-    return np.moveaxis(g, -1, ax)
+    return np.moveaxis(apply_cotangent(g, cot, -1), -1, ax)
 
 
 # ---------------------------------------------------------------------------
@@ -515,10 +571,20 @@ def categorical_cross_entropy(probs, target, *, axis=-1, eps=0.0, reduction="mea
     return reduce_loss(values, None, reduction)
 
 
-def categorical_cross_entropy_grad(probs, target, *, axis=-1, eps=0.0, reduction="mean"):
+def categorical_cross_entropy_grad(probs, target, *, axis=-1, eps=0.0, reduction="mean", cotangent=None):
     r"""Gradient of :func:`categorical_cross_entropy` with respect to ``probs``.
 
     ``-t / (q + eps)`` (0 where ``t == 0``), times ``1 / N`` for ``"mean"``.
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per sample (the shape of the
+        first argument without the class axis) with ``reduction="none"``, a number for
+        ``"sum"`` and ``"mean"``. ``None`` (the default) means ones. The function returns
+        the vector-Jacobian product, the gradient of ``sum(cotangent *
+        categorical_cross_entropy(...))``: each sample's gradient times its own entry. An
+        entry of 0 gives 0 even where that gradient is infinite; NaN propagates.
 
     Examples
     --------
@@ -528,8 +594,9 @@ def categorical_cross_entropy_grad(probs, target, *, axis=-1, eps=0.0, reduction
     array([[ 0., -4.,  0.]])
     """
     q, ax, t, e = _cce_setup(probs, target, axis, eps, reduction)
+    cot = _cotangent(cotangent, q.shape[:-1], reduction)
     scale = _scale(q.shape[:-1], None, reduction)
     with np.errstate(all="ignore"):
         g = np.where((t == 0) & ~np.isnan(q), 0.0, -t / (q + e)) * scale
         g = np.where(g == 0, 0.0, g)
-    return np.moveaxis(g, -1, ax)
+    return np.moveaxis(apply_cotangent(g, cot, -1), -1, ax)

@@ -23,11 +23,12 @@ import numbers
 
 import numpy as np
 
-from .reductions import reduce_loss, reduction_scale
-from .softmax import _two_sum_err
+from ._eft import _LONG, _two_sum_err
+from .reductions import apply_cotangent, reduce_loss, reduced_shape, reduced_what, reduction_scale
 from .validation import (
     as_float_array,
     as_int_array,
+    check_cotangent,
     check_reduction,
     check_unit_interval,
 )
@@ -157,7 +158,7 @@ def _clip_finite(x, out):
     return np.minimum(out, _BIG, out=out)
 
 
-def _lse3(hi, lo, forward, w):
+def _lse3(hi, lo, forward, w, extended=False):
     """The log-sum-exp over each state's three predecessors (``forward``) or
     successors of double-double log values: returns ``m`` and ``out`` with the
     result ``m + out``, ``m`` the largest high part (a float64, exact) and
@@ -175,11 +176,17 @@ def _lse3(hi, lo, forward, w):
     ``np.errstate``); NaN propagates, and a ``+inf`` that overflowed from
     finite input stays ``+inf``.  ``w`` (a :class:`_Work`) provides the
     buffers; ``m`` is ``w.m`` and ``out`` is ``w.sum``.
+
+    Returns ``(m, out, out_lo)``: ``out_lo`` is ``None``, or with ``extended``
+    the low part of ``out`` (:func:`_lse3_extended` computes it in x87
+    extended precision).
     """
     m, scratch, out, dm = w.m, w.scratch, w.sum, w.dm
     np.maximum(hi[0], hi[1], out=m)
     np.maximum(m, hi[2], out=m)
     _clip_finite(m, m)
+    if extended:
+        return (m, *_lse3_extended(hi, lo, forward, m, w))
     np.subtract(hi, m, out=scratch)
     # Each term gets its own low part.  Shifting the flattened arrays (fast,
     # contiguous) also adds a neighbouring row's lo to the first (last) columns,
@@ -208,7 +215,54 @@ def _lse3(hi, lo, forward, w):
     out += w.tmp
     np.log1p(out, out=out)
     out += dm
-    return m, out
+    return m, out, None
+
+
+def _lse3_extended(hi, lo, forward, m, w):
+    """The shifted log-sum-exp of :func:`_lse3` in ``np.longdouble``, as a
+    float64 pair ``(out, out_lo)``.
+
+    ``out`` is O(1) but the forward variable it joins can be much smaller: a
+    likely alignment (a loss of 0.007) is ``m + e_t`` near ``-0.24`` plus an
+    ``out`` near ``+0.23``, so float64's rounding of ``exp`` and ``log1p``
+    (``2**-53`` of 0.23) would be 16 ulps of the loss.  Eleven more bits make
+    that cancellation harmless.  Only frames whose variables can come within
+    :data:`_NEAR_ZERO` of 0 need it (:func:`_needs_extended`): further out the
+    rounding of ``out`` is small next to the variable itself.
+    """
+    d = hi.astype(_LONG)
+    d -= m
+    flat, lo = d.reshape(3, -1), lo.reshape(-1)
+    flat[0] += lo
+    if forward:
+        flat[1, 1:] += lo[:-1]
+        flat[2, 2:] += lo[:-2]
+    else:
+        flat[1, :-1] += lo[1:]
+        flat[2, :-2] += lo[2:]
+    dm = np.maximum(np.maximum(d[0], d[1]), d[2])
+    d -= np.clip(dm, -_BIG, _BIG)
+    np.exp(d, out=d)
+    # the largest term is exactly 1: log1p of the two others
+    r = np.minimum(d[0], d[1]) + np.minimum(np.maximum(d[0], d[1]), d[2])
+    total = dm + np.log1p(r)
+    out = w.sum
+    out[...] = total                                      # rounded to float64
+    out_lo = (total - out).astype(np.float64)
+    np.copyto(out_lo, 0.0, where=~np.isfinite(out))
+    return out, out_lo
+
+
+#: Log-probabilities within this distance of 0 are recomputed in extended precision.
+_NEAR_ZERO = 2.0
+_LOG3 = float(np.log(3.0))
+
+
+def _needs_extended(bound):
+    """Whether a frame whose new variables are at most ``bound`` (the largest
+    finite predecessor term, plus ``log 3`` for the log-sum-exp) may produce one
+    within :data:`_NEAR_ZERO` of 0 (see :func:`_lse3_extended`)."""
+    return _LONG is not None and bool(bound + _LOG3 > -_NEAR_ZERO)
 
 
 def _extended_labels(tg, tl, blank):
@@ -265,11 +319,19 @@ def _logaddexp_dd(h1, l1, h2, l2):
     twice as in :func:`_lse3` (the low parts can be large next to a huge high
     part: ``-1e308`` plus ``-1e4``) so that the larger term is exactly 1 and
     the smaller one goes through ``log1p``; ``-inf`` pairs give ``-inf``."""
+    if _LONG is not None:  # the loss can be far smaller than the terms (see _lse3_extended)
+        h1, l1, h2, l2 = (np.asarray(a, dtype=np.float64).astype(_LONG) for a in (h1, l1, h2, l2))
     m = np.clip(np.maximum(h1, h2), -_BIG, _BIG)
     d1, d2 = h1 - m + l1, h2 - m + l2
     dm = np.maximum(d1, d2)
     dc = np.clip(dm, -_BIG, _BIG)
-    return m + (dm + np.log1p(np.minimum(np.exp(d1 - dc), np.exp(d2 - dc))))
+    return (m + (dm + np.log1p(np.minimum(np.exp(d1 - dc), np.exp(d2 - dc))))).astype(np.float64)
+
+
+def _finite_max(a):
+    """The largest finite entry of ``a`` (``-inf`` when there is none)."""
+    top = np.max(np.where(np.isfinite(a), a, NEG_INF), initial=NEG_INF)
+    return float(top)
 
 
 class _Work:
@@ -308,6 +370,8 @@ def _forward(e, skip, il, tl, keep_all):
         empty = np.empty((0, n, width)) if keep_all else None
         return loglik, empty, empty
     w = _Work(n, width)
+    # the largest finite emission of every frame (for _needs_extended)
+    e_max = np.max(np.where(np.isfinite(e), e, NEG_INF), axis=(1, 2)) if _LONG is not None else None
     # The current frame's high part lives in the neighbour stack (w.hi[0]);
     # without keep_all one low-part buffer suffices (read before rewritten).
     alpha_hi = np.empty((frames, n, width)) if keep_all else None
@@ -329,9 +393,15 @@ def _forward(e, skip, il, tl, keep_all):
             w.hi[1, :, 1:] = hi[:, :-1]
             np.minimum(w.hi_flat[0, :-2], gate, out=w.hi_flat[2, 2:])
             w.hi[2, :, :2] = NEG_INF
-            m, lse = _lse3(w.hi, prev_lo, True, w)
+            # alpha_t <= max(alpha_{t-1}) + log 3 + max(e_t)
+            extended = _needs_extended(_finite_max(hi) + e_max[t])
+            m, lse, lse_lo = _lse3(w.hi, prev_lo, True, w, extended)
             _two_sum(m, e[t], w.s, w.err, w.tmp)          # m + e_t, exactly
-            _fast_two_sum(w.s, lse, hi, lo)
+            if lse_lo is None:
+                _fast_two_sum(w.s, lse, hi, lo)
+            else:  # |lse| may exceed |m + e_t| by a little: the full TwoSum
+                _two_sum(w.s, lse, hi, lo, w.tmp)
+                lo += lse_lo
             lo += w.err
             _finite_lo(lo)
         if keep_all:
@@ -426,8 +496,12 @@ def _backward_gradient(e, skip, il, tl, alpha_hi, alpha_lo, ext, n_classes, t_al
             w.hi[1, :, :-1] = v_hi[:, 1:]
             np.minimum(w.hi_flat[0, 2:], gate, out=w.hi_flat[2, :-2])
             w.hi[2, :, -2:] = NEG_INF
-            m, lse = _lse3(w.hi, v_lo, False, w)
-            _fast_two_sum(m, lse, hi, lo)
+            m, lse, lse_lo = _lse3(w.hi, v_lo, False, w, _needs_extended(_finite_max(v_hi)))
+            if lse_lo is None:
+                _fast_two_sum(m, lse, hi, lo)
+            else:
+                _two_sum(m, lse, hi, lo, w.tmp)
+                lo += lse_lo
             _finite_lo(lo)
         rows = ending[t]
         if rows.size:
@@ -570,7 +644,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
 
 
 def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean",
-                  zero_infinity=False):
+                  zero_infinity=False, cotangent=None):
     r"""Gradient of :func:`ctc_loss` with respect to ``log_probs``, every entry
     an independent input.
 
@@ -592,6 +666,15 @@ def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0,
     ``p = 0`` does not exist), except that with ``zero_infinity`` an infinite
     loss (replaced by 0) gets 0.  Entries with ``lp = -inf`` in a row with a
     finite loss get 0.
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per sequence, shape ``(N,)``
+        with ``reduction="none"``, a number for ``"sum"`` and ``"mean"``. ``None`` (the
+        default) means ones. The function returns the vector-Jacobian product, the gradient
+        of ``sum(cotangent * ctc_loss(...))``: each sample's gradient times its own entry.
+        An entry of 0 gives 0 even where that gradient is infinite; NaN propagates.
 
     Returns
     -------
@@ -627,6 +710,7 @@ def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0,
     lp, tg, il, tl, b, zi = _ctc_setup(log_probs, targets, input_lengths, target_lengths,
                                        blank, reduction, zero_infinity)
     n, t_all, c = lp.shape
+    cot = check_cotangent(cotangent, reduced_shape((n,), reduction), reduced_what(reduction))
     grad = np.zeros((n, t_all, c))
     frames = int(il.max(initial=0))
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
@@ -645,7 +729,7 @@ def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0,
         zeroed = (loss == 0.0) & zi & ~np.isfinite(loglik)
         grad[zeroed] = 0.0
         grad = grad * reduction_scale((n,), None, reduction) + 0.0
-    return grad
+    return apply_cotangent(grad, cot, (1, 2))
 
 
 def ctc_collapse(path, blank=0):

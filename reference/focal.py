@@ -17,13 +17,16 @@ import numbers
 
 import numpy as np
 
-from .binary import _logit_terms
-from .reductions import as_result, reduce_loss, reduction_scale, weighted
-from .softmax import _accurate_row_sum, log_softmax, sigmoid, softmax
+from ._eft import _accurate_row_sum, _logit_terms
+from .reductions import (
+    apply_cotangent, as_result, reduce_loss, reduced_shape, reduced_what, reduction_scale, weighted,
+)
+from .softmax import log_softmax, sigmoid, softmax
 from .validation import (
     as_float_array,
     as_int_array,
     check_class_indices,
+    check_cotangent,
     check_in_range,
     check_probability_target,
     check_real_scalar,
@@ -193,7 +196,7 @@ def focal_loss(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mea
     return reduce_loss(per, None, reduction)
 
 
-def focal_loss_grad(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mean"):
+def focal_loss_grad(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mean", cotangent=None):
     r"""Gradient of :func:`focal_loss` with respect to ``logits``.
 
     With ``p = softmax(z)``, ``q_c = 1 - p_c`` and
@@ -205,6 +208,16 @@ def focal_loss_grad(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction
     times the reduction scale (``1/N`` for ``"mean"``).  With ``gamma = 0`` it is
     ``p sum(alpha t) - alpha t`` (cross entropy's gradient).
 
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per sample (the shape of the
+        first argument without the class axis) with ``reduction="none"``, a number for
+        ``"sum"`` and ``"mean"``. ``None`` (the default) means ones. The function returns
+        the vector-Jacobian product, the gradient of ``sum(cotangent * focal_loss(...))``:
+        each sample's gradient times its own entry. An entry of 0 gives 0 even where that
+        gradient is infinite; NaN propagates.
+
     Examples
     --------
     >>> import numpy as np
@@ -213,8 +226,9 @@ def focal_loss_grad(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction
     array([[-0.5,  0.5]])
     """
     z, ax, g, coef, idx = _focal_setup(logits, target, axis, gamma, alpha, reduction)
+    cot = check_cotangent(cotangent, reduced_shape(z.shape[:-1], reduction), reduced_what(reduction))
     if z.size == 0:
-        return np.moveaxis(np.zeros(z.shape), -1, ax)
+        return np.moveaxis(apply_cotangent(np.zeros(z.shape), cot, -1), -1, ax)
     logp = log_softmax(z, axis=-1)
     p_all = p = softmax(z, axis=-1)
     if idx is not None:  # g_c is 0 off the target: compute it at the target only
@@ -244,7 +258,7 @@ def focal_loss_grad(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction
             np.put_along_axis(grad, at, gc * q, axis=-1)
         scale = reduction_scale(z.shape[:-1], None, reduction)
         grad = grad * scale + 0.0
-    return np.moveaxis(grad, -1, ax)
+    return np.moveaxis(apply_cotangent(grad, cot, -1), -1, ax)
 
 
 # ---------------------------------------------------------------------------
@@ -344,7 +358,7 @@ def sigmoid_focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean
     return reduce_loss(l, None, reduction)
 
 
-def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
+def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction="mean", cotangent=None):
     r"""Gradient of :func:`sigmoid_focal_loss` with respect to ``logits``.
 
     With ``m = 1 - p_t``, ``r = sigmoid(x) sigmoid(-x) / m`` (``r = 1`` where
@@ -357,6 +371,16 @@ def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction=
 
     with ``r * ce = 0`` where ``r = 0``, times the reduction scale.
 
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per element (the shape of the
+        first argument) with ``reduction="none"``, a number for ``"sum"`` and ``"mean"``.
+        ``None`` (the default) means ones. The function returns the vector-Jacobian product,
+        the gradient of ``sum(cotangent * sigmoid_focal_loss(...))``: each sample's gradient
+        times its own entry. An entry of 0 gives 0 even where that gradient is infinite; NaN
+        propagates.
+
     Examples
     --------
     >>> import numpy as np
@@ -365,6 +389,7 @@ def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction=
     array([-0.5,  0.5])
     """
     x, y, g, alpha_t = _sfocal_setup(logits, target, gamma, alpha, reduction)
+    cot = check_cotangent(cotangent, reduced_shape(x.shape, reduction), reduced_what(reduction))
     ce, m, sp, sn = _sfocal_parts(x, y)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         d = (1.0 - y) * sp - y * sn
@@ -377,4 +402,4 @@ def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction=
             coef = alpha_t * coef
         grad = coef * inner
         grad = grad * reduction_scale(np.shape(grad), None, reduction) + 0.0
-    return as_result(grad)
+    return apply_cotangent(as_result(grad), cot)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as _sp
 
-from .softmax import _BLOCK, _LONG, _accurate_row_sum, _exact_row_sum, _two_diff_err, _two_sum_err
+from ._eft import _BLOCK, _LONG, _accurate_sum, _exact_row_sum, _two_diff_err, _two_prod, _two_sum_err
+from .reductions import apply_cotangent
 from .validation import (
     as_float_array,
     check_base,
+    check_cotangent,
     check_eps,
     check_nonnegative,
     check_same_shape,
@@ -62,37 +64,17 @@ def _wrt(wrt):
     return wrt
 
 
+def _cotangent(cotangent, shape, ax):
+    """The validated cotangent of a per-distribution result: ``shape`` without ``ax``."""
+    out = shape[:ax] + shape[ax + 1:]
+    what = "a scalar: one distribution" if not out else "one value per distribution"
+    return check_cotangent(cotangent, out, what)
+
+
 def _reduce(terms, ax):
     with np.errstate(invalid="ignore"):  # inf - inf in one distribution is NaN
         out = _accurate_sum(terms, ax)
     return out[()] if np.ndim(out) == 0 else out
-
-
-def _accurate_sum(terms, ax):
-    """Sum along ``ax``; when every term is finite and non-negative (the usual
-    case: ``-p log p`` and ``-p log q`` of probabilities) the summation adds no
-    rounding of its own (:func:`reference.softmax._accurate_row_sum`)."""
-    t = np.moveaxis(terms, ax, -1)
-    if t.size and t.shape[-1] > 1 and float(np.min(t)) >= 0.0 and float(np.max(t)) < np.inf:
-        hi, _ = _accurate_row_sum(t.reshape(-1, t.shape[-1]))
-        return hi.reshape(t.shape[:-1])
-    return np.sum(terms, axis=ax)
-
-
-def _two_prod(a, b):
-    """``(p, err)`` with ``p = fl(a b)`` and ``a b = p + err`` exactly (Dekker's
-    product with Veltkamp's splitting; finite ``a, b`` far from overflow)."""
-    p = a * b
-    a_hi, a_lo = _split(a)
-    b_hi, b_lo = _split(b)
-    err = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-    return p, err
-
-
-def _split(a):
-    t = 134217729.0 * a  # 2**27 + 1
-    hi = t - (t - a)
-    return hi, a - hi
 
 
 _INV_E = (0.36787944117144233, -1.2428753672788363e-17)  # 1/e as a double-double
@@ -215,10 +197,19 @@ def entropy(p, axis=-1, base=None):
     return out / div if div != 1.0 else out
 
 
-def entropy_grad(p, axis=-1, base=None):
+def entropy_grad(p, axis=-1, base=None, *, cotangent=None):
     """Gradient of :func:`entropy` with respect to ``p``: ``-(log p + 1) / ln b``.
 
     At ``p_i = 0`` the derivative of ``-p log p`` is ``+inf``.
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per distribution (the shape of
+        ``p`` without ``axis``; a number for 1-d input). ``None`` (the default) means ones.
+        The function returns the vector-Jacobian product, the gradient of ``sum(cotangent *
+        entropy(...))``: each sample's gradient times its own entry. An entry of 0 gives 0
+        even where that gradient is infinite; NaN propagates.
 
     Examples
     --------
@@ -232,8 +223,9 @@ def entropy_grad(p, axis=-1, base=None):
     """
     P, ax = _dist(p, "p", axis)
     div = log_base_divisor(check_base(base))
+    cot = _cotangent(cotangent, P.shape, ax)
     with np.errstate(divide="ignore"):
-        return -_log_ratio_plus_one(P) / div
+        return apply_cotangent(-_log_ratio_plus_one(P) / div, cot, ax)
 
 
 # ---------------------------------------------------------------------------
@@ -309,12 +301,22 @@ def cross_entropy(p, q, axis=-1, eps=0.0, base=None):
     return out / div if div != 1.0 else out
 
 
-def cross_entropy_grad(p, q, axis=-1, eps=0.0, base=None, wrt="p"):
+def cross_entropy_grad(p, q, axis=-1, eps=0.0, base=None, wrt="p", *, cotangent=None):
     """Gradient of :func:`cross_entropy`, with respect to ``p`` (default) or ``q``.
 
     * ``wrt="p"``: ``-log(q + eps) / ln b`` (``+inf`` where ``q + eps = 0``);
     * ``wrt="q"``: ``-p / (q + eps) / ln b``, 0 where ``p = 0`` (even where
       ``q + eps = 0``), ``-inf`` where ``p > 0`` and ``q + eps = 0``.
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per distribution (the shape of
+        ``p`` without ``axis``; a number for 1-d input). ``None`` (the default) means ones.
+        The function returns the vector-Jacobian product, the gradient of ``sum(cotangent *
+        cross_entropy(...))`` with respect to the argument ``wrt`` names: each sample's
+        gradient times its own entry. An entry of 0 gives 0 even where that gradient is
+        infinite; NaN propagates.
 
     Examples
     --------
@@ -329,13 +331,14 @@ def cross_entropy_grad(p, q, axis=-1, eps=0.0, base=None, wrt="p"):
     e = check_eps(eps)
     div = log_base_divisor(check_base(base))
     w = _wrt(wrt)
+    cot = _cotangent(cotangent, P.shape, ax)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if w == "p":
-            return -np.log(Q + e) / div
+            return apply_cotangent(-np.log(Q + e) / div, cot, ax)
         qe = Q + e
         g = np.where(P == 0, 0.0, -P / np.where(P == 0, 1.0, qe))
         g = np.where(np.isnan(P) | np.isnan(Q), np.nan, g)
-        return g / div
+        return apply_cotangent(g / div, cot, ax)
 
 
 # ---------------------------------------------------------------------------
@@ -602,13 +605,23 @@ def kl_divergence(p, q, axis=-1, base=None):
     return out / div if div != 1.0 else out
 
 
-def kl_divergence_grad(p, q, axis=-1, base=None, wrt="p"):
+def kl_divergence_grad(p, q, axis=-1, base=None, wrt="p", *, cotangent=None):
     """Gradient of :func:`kl_divergence`, with respect to ``p`` (default) or ``q``.
 
     * ``wrt="p"``: ``(log(p / q) + 1) / ln b``; ``-inf`` where ``p = 0 < q``,
       ``+inf`` where ``q = 0 < p``, NaN where ``p = q = 0`` (undefined);
     * ``wrt="q"``: ``-p / q / ln b``; 0 where ``p = 0`` (even where ``q = 0``),
       ``-inf`` where ``p > 0 = q``.
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per distribution (the shape of
+        ``p`` without ``axis``; a number for 1-d input). ``None`` (the default) means ones.
+        The function returns the vector-Jacobian product, the gradient of ``sum(cotangent *
+        kl_divergence(...))`` with respect to the argument ``wrt`` names: each sample's
+        gradient times its own entry. An entry of 0 gives 0 even where that gradient is
+        infinite; NaN propagates.
 
     Examples
     --------
@@ -622,6 +635,7 @@ def kl_divergence_grad(p, q, axis=-1, base=None, wrt="p"):
     P, Q, ax = _pair(p, q, axis)
     div = log_base_divisor(check_base(base))
     w = _wrt(wrt)
+    cot = _cotangent(cotangent, P.shape, ax)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if w == "p":
             g = _log_ratio_plus_one(P, Q)
@@ -629,4 +643,4 @@ def kl_divergence_grad(p, q, axis=-1, base=None, wrt="p"):
         else:
             g = np.where(P == 0, 0.0, -P / np.where(P == 0, 1.0, Q))
             g = np.where(np.isnan(P) | np.isnan(Q), np.nan, g)
-    return g / div
+    return apply_cotangent(g / div, cot, ax)

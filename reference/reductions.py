@@ -95,3 +95,34 @@ def weighted(coef, value):
     no part, whatever the loss); NaN in either still gives NaN."""
     with np.errstate(invalid="ignore", over="ignore"):
         return np.where((coef == 0) & ~np.isnan(value), 0.0, coef * value)
+
+
+def reduced_shape(sample_shape, reduction: str) -> tuple:
+    """The shape of a loss's result: ``sample_shape`` for ``"none"``, ``()`` otherwise."""
+    return tuple(sample_shape) if reduction == "none" else ()
+
+
+def reduced_what(reduction: str) -> str:
+    """The result of a loss in words, for the messages about ``cotangent``."""
+    if reduction == "none":
+        return "one value per sample with reduction='none'"
+    return f"a scalar with reduction={reduction!r}"
+
+
+def apply_cotangent(grad, cotangent, expand=()):
+    """The vector-Jacobian product ``cotangent * grad``, sample by sample.
+
+    ``grad`` holds the per-sample gradients (for a reduced result: the
+    gradient of the reduced value); ``cotangent`` is ``None`` (ones: ``grad``
+    is returned untouched) or a validated float64 array of the result's shape,
+    given the axes ``expand`` so that it broadcasts against ``grad``.  The
+    product follows the rule of :func:`weighted`: a cotangent of 0 takes its
+    sample out (``0 * (±inf) = 0``), NaN in either still gives NaN.
+    """
+    if cotangent is None:
+        return grad
+    c = cotangent if cotangent.ndim == 0 else np.expand_dims(cotangent, expand)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # no "+ 0.0" against negative zeros: a cotangent of ones must give
+        # ``grad`` bit for bit, its negative zeros included
+        return as_result(weighted(c, grad))

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .reductions import as_result, reduce_loss, reduction_scale
-from .validation import as_float_array, check_real_scalar, check_reduction, check_same_shape
+from .reductions import apply_cotangent, as_result, reduce_loss, reduced_shape, reduced_what, reduction_scale
+from .validation import as_float_array, check_cotangent, check_real_scalar, check_reduction, check_same_shape
 
 __all__ = [
     "mean_absolute_error",
@@ -44,9 +44,15 @@ def _error(pred, target):
         return x - y
 
 
-def _grad(per_element, reduction):
+def _cotangent(cotangent, shape, reduction):
+    """The validated cotangent of an element-wise loss of ``shape``."""
+    return check_cotangent(cotangent, reduced_shape(shape, reduction), reduced_what(reduction))
+
+
+def _grad(per_element, reduction, cot=None):
     with np.errstate(all="ignore"):
-        return as_result(per_element * reduction_scale(per_element.shape, None, reduction) + 0.0)
+        g = as_result(per_element * reduction_scale(per_element.shape, None, reduction) + 0.0)
+    return apply_cotangent(g, cot)
 
 
 def _check_delta(delta):
@@ -107,9 +113,19 @@ def mean_absolute_error(pred, target, *, reduction="mean"):
     return reduce_loss(np.abs(d), None, reduction)
 
 
-def mean_absolute_error_grad(pred, target, *, reduction="mean"):
+def mean_absolute_error_grad(pred, target, *, reduction="mean", cotangent=None):
     r"""Gradient of :func:`mean_absolute_error` with respect to ``pred``:
     ``sign(d)`` with the subgradient ``sign(0) = 0``, times ``1/N`` for ``"mean"``.
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per element (the shape of the
+        first argument) with ``reduction="none"``, a number for ``"sum"`` and ``"mean"``.
+        ``None`` (the default) means ones. The function returns the vector-Jacobian product,
+        the gradient of ``sum(cotangent * mean_absolute_error(...))``: each sample's
+        gradient times its own entry. An entry of 0 gives 0 even where that gradient is
+        infinite; NaN propagates.
 
     Examples
     --------
@@ -120,7 +136,8 @@ def mean_absolute_error_grad(pred, target, *, reduction="mean"):
     """
     d = _error(pred, target)
     check_reduction(reduction)
-    return _grad(np.sign(d), reduction)
+    cot = _cotangent(cotangent, d.shape, reduction)
+    return _grad(np.sign(d), reduction, cot)
 
 
 # ---------------------------------------------------------------------------
@@ -169,9 +186,19 @@ def mean_squared_error(pred, target, *, reduction="mean"):
     return reduce_loss(sq, None, reduction)
 
 
-def mean_squared_error_grad(pred, target, *, reduction="mean"):
+def mean_squared_error_grad(pred, target, *, reduction="mean", cotangent=None):
     r"""Gradient of :func:`mean_squared_error` with respect to ``pred``: ``2 d``,
     times ``1/N`` for ``"mean"`` (computed as ``d * (2/N)``).
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per element (the shape of the
+        first argument) with ``reduction="none"``, a number for ``"sum"`` and ``"mean"``.
+        ``None`` (the default) means ones. The function returns the vector-Jacobian product,
+        the gradient of ``sum(cotangent * mean_squared_error(...))``: each sample's gradient
+        times its own entry. An entry of 0 gives 0 even where that gradient is infinite; NaN
+        propagates.
 
     Examples
     --------
@@ -182,9 +209,11 @@ def mean_squared_error_grad(pred, target, *, reduction="mean"):
     """
     d = _error(pred, target)
     check_reduction(reduction)
+    cot = _cotangent(cotangent, d.shape, reduction)
     with np.errstate(all="ignore"):
         scale = 2.0 * reduction_scale(d.shape, None, reduction)
-        return as_result(d * scale + 0.0)
+        g = as_result(d * scale + 0.0)
+    return apply_cotangent(g, cot)
 
 
 # ---------------------------------------------------------------------------
@@ -262,7 +291,7 @@ def root_mean_squared_error(pred, target):
         return np.float64(f * (s * r))
 
 
-def root_mean_squared_error_grad(pred, target):
+def root_mean_squared_error_grad(pred, target, *, cotangent=None):
     r"""Gradient of :func:`root_mean_squared_error` with respect to ``pred``.
 
     .. math:: \frac{\partial\,\operatorname{RMSE}}{\partial \hat y_n} = \frac{d_n}{N \cdot \operatorname{RMSE}}
@@ -270,6 +299,15 @@ def root_mean_squared_error_grad(pred, target):
     0 everywhere when ``RMSE = 0`` (a subgradient); computed as
     ``(d/s) / (N r)`` so that it never overflows.  When an error is infinite
     the finite elements get 0 and the infinite ones NaN (``inf/inf``).
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient: a number (the result is a scalar). ``None`` (the default) means
+        ones. The function returns the vector-Jacobian product, the gradient of
+        ``sum(cotangent * root_mean_squared_error(...))``: each sample's gradient times its
+        own entry. An entry of 0 gives 0 even where that gradient is infinite; NaN
+        propagates.
 
     Examples
     --------
@@ -279,12 +317,13 @@ def root_mean_squared_error_grad(pred, target):
     array([0.42426407, 0.56568542])
     """
     e, _ = _scaled_error(pred, target)
+    cot = check_cotangent(cotangent, (), "a scalar: the root of the mean over all elements")
     s, r = _rmse_parts(e)
     n = e.size
     with np.errstate(all="ignore"):
         if s == 0.0:
-            return as_result(np.zeros_like(e))
-        return as_result((e / s) / (n * r) + 0.0)
+            return apply_cotangent(as_result(np.zeros_like(e)), cot)
+        return apply_cotangent(as_result((e / s) / (n * r) + 0.0), cot)
 
 
 # ---------------------------------------------------------------------------
@@ -342,9 +381,19 @@ def huber_loss(pred, target, *, delta=1.0, reduction="mean"):
     return reduce_loss(vals, None, reduction)
 
 
-def huber_loss_grad(pred, target, *, delta=1.0, reduction="mean"):
+def huber_loss_grad(pred, target, *, delta=1.0, reduction="mean", cotangent=None):
     r"""Gradient of :func:`huber_loss` with respect to ``pred``:
     ``clip(d, -delta, delta)``, times ``1/N`` for ``"mean"``.
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per element (the shape of the
+        first argument) with ``reduction="none"``, a number for ``"sum"`` and ``"mean"``.
+        ``None`` (the default) means ones. The function returns the vector-Jacobian product,
+        the gradient of ``sum(cotangent * huber_loss(...))``: each sample's gradient times
+        its own entry. An entry of 0 gives 0 even where that gradient is infinite; NaN
+        propagates.
 
     Examples
     --------
@@ -356,7 +405,8 @@ def huber_loss_grad(pred, target, *, delta=1.0, reduction="mean"):
     d = _error(pred, target)
     b = _check_delta(delta)
     check_reduction(reduction)
-    return _grad(np.clip(d, -b, b), reduction)
+    cot = _cotangent(cotangent, d.shape, reduction)
+    return _grad(np.clip(d, -b, b), reduction, cot)
 
 
 def smooth_l1_loss(pred, target, *, beta=1.0, reduction="mean"):
@@ -410,10 +460,20 @@ def smooth_l1_loss(pred, target, *, beta=1.0, reduction="mean"):
     return reduce_loss(vals, None, reduction)
 
 
-def smooth_l1_loss_grad(pred, target, *, beta=1.0, reduction="mean"):
+def smooth_l1_loss_grad(pred, target, *, beta=1.0, reduction="mean", cotangent=None):
     r"""Gradient of :func:`smooth_l1_loss` with respect to ``pred``: ``d / beta``
     where ``|d| < beta``, ``sign(d)`` elsewhere (``sign(0) = 0``, so
     ``beta = 0`` gives ``sign(d)``), times ``1/N`` for ``"mean"``.
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per element (the shape of the
+        first argument) with ``reduction="none"``, a number for ``"sum"`` and ``"mean"``.
+        ``None`` (the default) means ones. The function returns the vector-Jacobian product,
+        the gradient of ``sum(cotangent * smooth_l1_loss(...))``: each sample's gradient
+        times its own entry. An entry of 0 gives 0 even where that gradient is infinite; NaN
+        propagates.
 
     Examples
     --------
@@ -425,7 +485,8 @@ def smooth_l1_loss_grad(pred, target, *, beta=1.0, reduction="mean"):
     d = _error(pred, target)
     b = _check_beta(beta)
     check_reduction(reduction)
+    cot = _cotangent(cotangent, d.shape, reduction)
     with np.errstate(all="ignore"):
         inner = d / b if b > 0 else np.zeros_like(d)
         g = np.where(np.abs(d) < b, inner, np.sign(d))
-    return _grad(g, reduction)
+    return _grad(g, reduction, cot)

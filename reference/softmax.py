@@ -24,40 +24,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as _sp
 
-from .validation import as_float_array, normalize_axis
+from ._eft import _BLOCK, _LONG, _as_logits, _shifted, _softmax_kernel
+from .reductions import apply_cotangent
+from .validation import as_float_array, check_cotangent
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "logsumexp_grad", "sigmoid", "log_sigmoid", "softplus"]
-
-
-def _as_logits(z, axis, name="z"):
-    arr = as_float_array(z, name)
-    ax = normalize_axis(axis, arr.ndim, array_name=name)
-    if arr.shape[ax] == 0:
-        raise ValueError(f"{name} must have at least one class along axis {axis}, got shape {arr.shape}")
-    return arr, ax
-
-
-_HALF_MAX = float(np.finfo(np.float64).max) / 2
-#: Elements per block of rows: the temporaries of one block stay in the cache,
-#: which makes the dozen passes below cheaper than four passes over a large array.
-_BLOCK = 1 << 15
-#: x87 extended precision (64-bit significand) where numpy's longdouble is that
-#: format; ``None`` elsewhere (float64, or a software quad too slow to use).
-_LONG = np.longdouble if np.finfo(np.longdouble).nmant == 63 else None
-
-
-def _two_diff_err(a, b, s):
-    """The rounding error of ``s = fl(a - b)``: ``a - b = s + err`` exactly.
-
-    Knuth's TwoSum of ``a`` and ``-b`` (five more operations, no branch); exact
-    for finite ``a``, ``b`` whose difference does not overflow.
-    """
-    bv = np.subtract(s, a)            # what s took from -b
-    err = np.subtract(s, bv)          # what s took from a ...
-    np.subtract(a, err, out=err)      # ... and what it lost of a
-    bv += b
-    err -= bv                         # (a - av) + (-b - bv)
-    return err
 
 
 def _blockwise(kernel, arr, ax, width=None):
@@ -76,95 +47,6 @@ def _blockwise(kernel, arr, ax, width=None):
     return np.moveaxis(out.reshape(z.shape[:-1] + (w,)), -1, ax)
 
 
-def _two_sum_err(a, b, s, out, tmp):
-    """The rounding error of ``s = fl(a + b)`` into ``out`` (Knuth's TwoSum,
-    as :func:`_two_diff_err`, into buffers; ``tmp`` is scratch)."""
-    np.subtract(s, a, out=tmp)              # what s took from b
-    np.subtract(s, tmp, out=out)            # what s took from a ...
-    np.subtract(a, out, out=out)            # ... and what it lost of a
-    np.subtract(b, tmp, out=tmp)
-    out += tmp
-    return out
-
-
-def _exact_row_sum(e, lo, high=None, low=None, signed=True):
-    """``sum_j (e_j + lo_j)`` along the last axis as ``(hi, lo)`` pairs, for
-    finite ``e_j`` (of any sign if ``signed``) and small corrections ``lo_j``
-    (``None``: none).  ``high`` and ``low`` are scratch arrays of ``e``'s shape
-    (allocated when ``None``).
-
-    The terms are split at ``sigma = 2**k >= 2 C max_j |e_j|`` into a high
-    part ``(sigma + e_j) - sigma``, a multiple of ``ulp(sigma)`` whose sum is
-    exact in any order, and the exact remainder, below ``ulp(sigma)``, which is
-    summed in floating point together with the corrections (Rump's error-free
-    extraction).  The rounding of the summation so becomes negligible.
-    """
-    if high is None:
-        high = np.empty(e.shape)
-    if low is None:
-        low = np.empty(e.shape)
-    top = np.max(np.abs(e, out=high) if signed else e, axis=-1, keepdims=True)
-    _, k = np.frexp(2.0 * e.shape[-1] * top)
-    sigma = np.ldexp(1.0, k)
-    np.add(e, sigma, out=high)
-    high -= sigma
-    np.subtract(e, high, out=low)
-    if lo is not None:
-        low += lo
-    s_high = np.sum(high, axis=-1, keepdims=True)
-    s_low = np.sum(low, axis=-1, keepdims=True)
-    total = s_high + s_low
-    return total, _two_diff_err(s_high, -s_low, total)
-
-
-def _accurate_row_sum(e, lo=None):
-    """``sum_j e_j (1 + lo_j)`` along the last axis as ``(hi, lo)`` float64
-    pairs (``lo = None``: the plain sum of ``e``), for ``0 <= e_j`` finite
-    (:func:`_exact_row_sum` with the corrections ``e_j lo_j``): what remains
-    is the rounding of each ``e_j``.
-    """
-    return _exact_row_sum(e, None if lo is None else np.multiply(e, lo), signed=False)
-
-
-def _shifted(z: np.ndarray):
-    """The stable split sum along the last axis of 2-d ``z``:
-    ``(m, d, lo, e, rest, star, clean)``.
-
-    * ``m``: the row maximum (keepdims), attained at ``star`` (keepdims);
-    * ``d + lo = z - m`` exactly: ``d`` is the rounded difference and ``lo``
-      its rounding error (``z - m`` is inexact when ``z`` and ``m`` differ in
-      magnitude, and ``exp`` would turn that absolute error of up to
-      ``|d| 2**-53`` into a relative error of hundreds of ulps);
-    * ``e = exp(d)`` (1 at ``star``), so ``exp(z - m) = e (1 + lo)`` to within
-      the rounding of ``exp`` (``lo**2`` is below ``2**-80``);
-    * ``rest = sum_{j != star} e_j (1 + lo_j)``, the sum without one maximal
-      term, as a pair ``(hi, lo)`` of float64 (see :func:`_accurate_row_sum`);
-    * ``clean``: every ``m`` is finite and no difference can overflow, so no
-      row needs the special-value rules.
-
-    Where ``m`` is not finite, ``d`` is ``z`` and ``e`` is 0; callers finish
-    such rows with the spec's limits.  ``lo`` is 0 wherever ``d`` is not finite.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        m = np.max(z, axis=-1, keepdims=True)
-        finite = np.isfinite(m)
-        clean = bool(np.all(finite)) and float(np.max(np.abs(m), initial=0.0)) < _HALF_MAX \
-            and float(np.min(z, initial=np.inf)) > -_HALF_MAX
-        mm = m if clean else np.where(finite, m, 0.0)
-        d = np.subtract(z, mm)
-        lo = _two_diff_err(z, mm, d)
-        if clean:
-            e = np.exp(d)
-        else:
-            np.copyto(lo, 0.0, where=~(np.isfinite(d) & finite))
-            e = np.exp(np.where(finite, d, -np.inf))
-        star = np.argmax(z, axis=-1)[:, None]
-        np.put_along_axis(e, star, 0.0, axis=-1)
-        rest, rest_lo = _accurate_row_sum(e, lo)
-        np.put_along_axis(e, star, np.where(finite, 1.0, 0.0), axis=-1)  # exp(0) exactly
-    return m, d, lo, e, (rest, rest_lo), star, clean
-
-
 def _log1p_pair(hi, lo):
     """``log1p(hi + lo)`` per row as a pair ``(L_hi, L_lo)`` of float64.
 
@@ -181,42 +63,6 @@ def _log1p_pair(hi, lo):
             l_lo = lo / (1.0 + hi)
         l_lo = np.where(np.isfinite(l_lo), l_lo, 0.0)
     return l_hi, l_lo
-
-
-def _softmax_kernel(z, out, complement=None):
-    """softmax of the rows of ``z`` into ``out``: ``exp(d) (1 + lo) / (1 + rest)``.
-
-    ``1 + rest = s + s_lo`` exactly (TwoSum, per row), so the result is
-    ``q (1 + lo - s_lo / s)`` with ``q = exp(d) / s``, to second order: the
-    rounding of ``exp``, of the division and of the final addition remain.
-    With ``complement`` (rows x 2), store ``star`` and ``1 - softmax`` at
-    ``star``, ``rest / (1 + rest)``, which is exact where ``softmax`` is near 1.
-    """
-    m, d, lo, e, (rest, rest_lo), star, clean = _shifted(z)
-    with np.errstate(invalid="ignore", over="ignore"):
-        s = 1.0 + rest
-        s_lo = _two_diff_err(1.0, -rest, s) + rest_lo
-        c = np.where(np.isfinite(s_lo), s_lo / s, 0.0)
-        np.divide(e, s, out=out)
-        lo -= c
-        lo *= out
-        out += lo
-        if complement is not None:
-            complement[:, :1] = star
-            complement[:, 1:] = (rest + rest_lo) / s
-        if clean:
-            return
-        posinf_row = np.isposinf(m)
-        if np.any(posinf_row):
-            pos = np.isposinf(z)
-            k = np.sum(pos, axis=-1, keepdims=True)
-            share = np.where(pos, 1.0 / np.maximum(k, 1), 0.0)
-            out[...] = np.where(posinf_row & ~np.any(np.isnan(z), axis=-1, keepdims=True), share, out)
-            if complement is not None:
-                complement[:, 1:] = np.where(posinf_row, 1.0 - 1.0 / np.maximum(k, 1), complement[:, 1:])
-        out[...] = np.where(np.isneginf(m) | np.isnan(m), np.nan, out)
-        if complement is not None:
-            complement[:, 1:] = np.where(np.isneginf(m) | np.isnan(m), np.nan, complement[:, 1:])
 
 
 def _log_softmax_kernel(z, out):
@@ -397,27 +243,17 @@ def softmax(z, axis=-1):
     return _blockwise(_softmax_kernel, arr, ax)
 
 
-def _softmax_with_complement(z, axis=-1):
-    """``(softmax(z), star, om)``: the softmax, the index of one maximal entry
-    per row and ``1 - softmax`` there computed without cancellation (both with
-    the shape of ``z`` without ``axis``).  For the gradients of the losses,
-    whose entry at a confident class is ``-(1 - softmax)``."""
-    arr, ax = _as_logits(z, axis)
-    zz = np.moveaxis(arr, ax, -1)
-    c = zz.shape[-1]
-    z2 = zz.reshape(-1, c)
-    out = np.empty(z2.shape)
-    comp = np.empty((z2.shape[0], 2))
-    step = max(1, _BLOCK // c)
-    for i in range(0, z2.shape[0], step):
-        _softmax_kernel(z2[i:i + step], out[i:i + step], comp[i:i + step])
-    batch = zz.shape[:-1]
-    return (np.moveaxis(out.reshape(zz.shape), -1, ax), comp[:, 0].astype(np.intp).reshape(batch),
-            comp[:, 1].reshape(batch))
-
-
-def logsumexp_grad(z, axis=-1):
+def logsumexp_grad(z, axis=-1, *, cotangent=None):
     """Gradient of :func:`logsumexp` with respect to ``z``: ``softmax(z)``.
+
+    Parameters
+    ----------
+    cotangent : float or array_like, optional
+        The output gradient, of the result's shape: one value per row (the shape of ``z``
+        without ``axis``; a number for 1-d input). ``None`` (the default) means ones. The
+        function returns the vector-Jacobian product, the gradient of ``sum(cotangent *
+        logsumexp(...))``: each sample's gradient times its own entry. An entry of 0 gives 0
+        even where that gradient is infinite; NaN propagates.
 
     Examples
     --------
@@ -426,7 +262,10 @@ def logsumexp_grad(z, axis=-1):
     >>> logsumexp_grad(np.array([0.0, 0.0]))
     array([0.5, 0.5])
     """
-    return softmax(z, axis=axis)
+    arr, ax = _as_logits(z, axis)
+    out = arr.shape[:ax] + arr.shape[ax + 1:]
+    cot = check_cotangent(cotangent, out, "one value per row" if out else "a scalar: one row")
+    return apply_cotangent(softmax(arr, axis=ax), cot, ax)
 
 
 def sigmoid(x):

@@ -45,6 +45,16 @@ def _dtype_description(x, arr: np.ndarray) -> str:
     return f"dtype {arr.dtype}{where}"
 
 
+def _is_extra_float(dtype) -> bool:
+    """bfloat16 and the other floating types of ``ml_dtypes`` (numpy kind ``"V"``):
+    real numbers, every one exactly a float64 number."""
+    return dtype.kind == "V" and dtype.names is None and dtype.name in _EXTRA_FLOATS
+
+
+#: The ``ml_dtypes`` floating types the reference reads (their values, exactly).
+_EXTRA_FLOATS = ("bfloat16", "float8_e4m3fn", "float8_e5m2")
+
+
 def as_float_array(x, name: str) -> np.ndarray:
     """Return ``x`` as a float64 array; reject anything that is not real and numeric.
 
@@ -53,7 +63,7 @@ def as_float_array(x, name: str) -> np.ndarray:
     beyond its range, without a warning.
     """
     arr = _asarray(x, name, "a real numeric array")
-    if arr.dtype.kind not in _REAL_KINDS:
+    if arr.dtype.kind not in _REAL_KINDS and not _is_extra_float(arr.dtype):
         raise TypeError(f"{name} must be a real numeric array, got {_dtype_description(x, arr)}")
     with np.errstate(over="ignore"):  # longdouble beyond float64's range rounds to inf
         return arr.astype(np.float64, copy=False)
@@ -65,6 +75,9 @@ def as_int_array(x, name: str, expected: str = "an integer array") -> np.ndarray
     Only integer dtypes qualify: booleans and integral floats are ``TypeError``.
     """
     arr = _asarray(x, name, expected)
+    if arr.size == 0 and arr.dtype.kind == "f" and not isinstance(x, np.ndarray):
+        # [] or [[], []]: numpy's default dtype for a list of no numbers, not floats given
+        arr = arr.astype(np.int64)
     if arr.dtype.kind not in _INT_KINDS:
         raise TypeError(f"{name} must be {expected}, got {_dtype_description(x, arr)}")
     if arr.dtype.kind == "u" and arr.size and int(arr.max()) > _INT64_MAX:
@@ -233,3 +246,21 @@ def check_class_indices(target: np.ndarray, n_classes: int, ignore_index, name: 
             + ("" if ignore_index is None else f" or ignore_index={ignore_index}")
         )
     return keep
+
+
+def check_cotangent(cotangent, shape: tuple, what: str):
+    """``None``, or ``cotangent`` as a float64 array of exactly ``shape``.
+
+    ``shape`` is the shape of the function's result and ``what`` says in words
+    what that result is (for the message): the output gradient of a
+    vector-Jacobian product must match the output it weighs, so nothing is
+    broadcast.
+    """
+    if cotangent is None:
+        return None
+    arr = as_float_array(cotangent, "cotangent")
+    shape = tuple(int(k) for k in shape)
+    if arr.shape != shape:
+        raise ValueError(f"cotangent must have the shape of the result, {shape} ({what}), "
+                         f"got shape {arr.shape}")
+    return arr

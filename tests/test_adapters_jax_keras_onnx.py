@@ -252,6 +252,62 @@ def test_keras_unsupported_options(ks):
 
 
 # ---------------------------------------------------------------------------
+# cotangents (the vector-Jacobian product): jax and keras
+# ---------------------------------------------------------------------------
+
+@pytest.fixture(params=["jax", "keras"])
+def jk(request):
+    pytest.importorskip("jax")
+    return _adapter(request.param, "jax", "optax" if request.param == "jax" else "keras")
+
+
+def test_cotangent_weighs_each_sample(jk):
+    # Uniform logits over 4 classes: each row's gradient is softmax - onehot.
+    g = jk.softmax_cross_entropy_grad(np.zeros((2, 4)), np.array([0, 1]), reduction="none",
+                                      cotangent=np.array([2.0, 0.0]))
+    close(g, [[-1.5, 0.5, 0.5, 0.5], [0.0, 0.0, 0.0, 0.0]], rtol=1e-15)
+    # logsumexp of [0, 0] has gradient [1/2, 1/2]; a negative cotangent flips it.
+    close(jk.logsumexp_grad(np.zeros((2, 2)), cotangent=np.array([2.0, -1.0])),
+          [[1.0, 1.0], [-0.5, -0.5]])
+
+
+def test_cotangent_of_a_reduced_loss_is_a_scalar(jk):
+    # "mean" over 2 samples with cotangent 3: (3/2) (softmax - onehot).
+    g = jk.softmax_cross_entropy_grad(np.zeros((2, 2)), np.array([0, 1]), cotangent=3.0)
+    close(g, [[-0.75, 0.75], [0.75, -0.75]], rtol=1e-15)
+    # d/dx of sum (x - y)^2 is 2 (x - y): times the cotangent -0.5.
+    g = jk.mean_squared_error_grad(np.array([1.0, 2.0]), np.zeros(2), reduction="sum", cotangent=-0.5)
+    close(g, [-1.0, -2.0])
+
+
+def test_cotangent_is_taken_in_the_input_dtype(jk):
+    g = jk.mean_squared_error_grad(np.ones(3, dtype=np.float32), np.zeros(3), reduction="none",
+                                   cotangent=np.array([1.0, 2.0, 3.0]))
+    assert g.dtype == np.float32
+    close(g, [2.0, 4.0, 6.0])
+
+
+def test_cotangent_of_the_wrong_shape_is_refused(jk):
+    with pytest.raises(ValueError, match="cotangent"):
+        jk.softmax_cross_entropy_grad(np.zeros((2, 3)), np.array([0, 1]), reduction="none", cotangent=1.0)
+    with pytest.raises(ValueError, match="cotangent"):
+        jk.logsumexp_grad(np.zeros((2, 3)), cotangent=np.ones(3))
+
+
+def test_ctc_cotangent(jk):
+    # One frame, target [1]: both frameworks normalise the frame with a
+    # log_softmax, so the gradient of -log p1 is p - onehot(1) = [p0, p1 - 1].
+    # Keras computes CTC in float32 whatever the input (a listed deviation).
+    tol = dict(rtol=1e-14, atol=1e-16) if jk.NAME == "jax" else dict(rtol=1e-6, atol=1e-7)
+    lp = np.log(np.array([[[0.25, 0.75]], [[0.5, 0.5]]]))
+    args = (lp, np.array([[1], [1]]), np.array([1, 1]), np.array([1, 1]))
+    g = jk.ctc_loss_grad(*args, reduction="none", cotangent=np.array([2.0, 0.0]))
+    close(g, [[[0.5, -0.5]], [[0.0, 0.0]]], **tol)
+    g = jk.ctc_loss_grad(*args, reduction="mean", cotangent=3.0)
+    close(g, [[[0.375, -0.375]], [[0.75, -0.75]]], **tol)
+
+
+# ---------------------------------------------------------------------------
 # onnxruntime
 # ---------------------------------------------------------------------------
 

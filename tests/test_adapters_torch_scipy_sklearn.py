@@ -78,7 +78,7 @@ def _contract_signature(fname):
 def _public_functions(module):
     return {n: f for n, f in vars(module).items()
             if callable(f) and not n.startswith("_") and inspect.isfunction(f)
-            and f.__module__ == module.__name__}
+            and f.__module__ == module.__name__ and n != "use_device"}  # the --device hook
 
 
 # ---------------------------------------------------------------------------

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance import runner
+from conformance import session
 from conformance.registry import load_all_checks
+from conformance.run_check import ImportFailure, run_check
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -26,6 +27,11 @@ ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 def cli(*args, timeout=240):
     return subprocess.run([sys.executable, "-m", "conformance", *args], cwd=ROOT, env=ENV,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def _self_skipped(row):
+    """A check that skipped itself (an input dtype the run leaves out), not a missing function."""
+    return row["status"] == "skipped" and "provide" not in row["message"] and not row.get("blocked_by")
 
 
 def by_function(report_path):
@@ -38,7 +44,8 @@ def by_function(report_path):
 
 def test_raising_none_shape_nan_and_hanging_functions(tmp_path):
     report = tmp_path / "r.json"
-    out = cli("--impl", "tests.faulty.misbehaving", "--max-examples", "3", "--timeout", "2",
+    # the limit leaves room for the slowest correct check (a size ladder) on a busy machine
+    out = cli("--impl", "tests.faulty.misbehaving", "--max-examples", "3", "--timeout", "8",
               "--only", "softmax,log_softmax,logsumexp,sigmoid,log_sigmoid,entropy", "--report", str(report))
     assert out.returncode == 1
     data, rows = by_function(report)
@@ -46,12 +53,14 @@ def test_raising_none_shape_nan_and_hanging_functions(tmp_path):
     # raises: an error naming the exception type and message
     assert any(r["status"] == "error" and r["message"].startswith("RuntimeError: kernel not implemented")
                for r in rows["softmax"])
-    # hangs: the first checks time out, the others are not run (each would cost the limit)
-    hang = [r["message"] for r in rows["log_softmax"]]
-    assert all(r["status"] == "error" for r in rows["log_softmax"])
-    assert hang[0].startswith("timed out after 2 s") and hang[1].startswith("timed out after 2 s")
-    assert all(m.startswith(f"not run: {runner.MAX_TIMEOUTS_PER_FUNCTION} earlier checks") for m in hang[2:])
-    assert len(hang) == len([c for c in load_all_checks().values() if c.function == "log_softmax"])
+    # hangs: the first check that calls it times out, the others are not run (each
+    # would cost the limit); checks that skip themselves before calling it come first
+    assert session.MAX_TIMEOUTS_PER_FUNCTION == 1
+    ran = [r for r in rows["log_softmax"] if r["status"] != "skipped"]
+    assert all(r["status"] == "error" for r in ran) and len(ran) > 1
+    assert ran[0]["message"].startswith("timed out after 8 s") and ran[0]["lost"] == "timeout"
+    assert all(r["message"].startswith("not run: an earlier check of log_softmax timed out") for r in ran[1:])
+    assert len(rows["log_softmax"]) == len([c for c in load_all_checks().values() if c.function == "log_softmax"])
     # returns None
     assert any(r["status"] == "fail" and "returned None" in r["message"] for r in rows["logsumexp"])
     # wrong shape
@@ -62,7 +71,7 @@ def test_raising_none_shape_nan_and_hanging_functions(tmp_path):
     assert nan_rows[0]["counterexample"].startswith("entropy(np.array([0.5, 0.5]")
     assert nan_rows[0]["max_ulp_error"] == float("inf")
     # the correct function is still checked after the hang (in a fresh process)
-    assert all(r["status"] == "pass" for r in rows["sigmoid"] if ".property." not in r["check"])
+    assert all(r["status"] == "pass" or _self_skipped(r) for r in rows["sigmoid"] if ".property." not in r["check"])
 
 
 def test_crashing_functions_are_errors_and_the_run_goes_on(tmp_path):
@@ -71,15 +80,16 @@ def test_crashing_functions_are_errors_and_the_run_goes_on(tmp_path):
               "--only", "softmax,log_softmax,logsumexp,sigmoid,log_sigmoid", "--report", str(report))
     assert out.returncode == 1
     data, rows = by_function(report)
-    first = {f: rows[f][0]["message"] for f in ("softmax", "log_softmax", "logsumexp")}
+    first = {f: next(r for r in rows[f] if r["status"] == "error")["message"]
+             for f in ("softmax", "log_softmax", "logsumexp")}
     assert first["softmax"].startswith("the process died (signal 11, SIGSEGV)")
     assert first["log_softmax"].startswith("the process died (exit status 3)")
     assert first["logsumexp"].startswith("the process died (signal 9, SIGKILL)")
-    for f in ("softmax", "log_softmax", "logsumexp"):
-        assert all(r["status"] == "error" for r in rows[f])
+    for f in ("softmax", "log_softmax", "logsumexp"):  # (a check may skip itself before the call)
+        assert {r["status"] for r in rows[f]} <= {"error", "skipped"}
     # sigmoid prints to stdout (JSON-looking text included) and reads stdin: the
     # protocol is undisturbed and its checks pass; so do log_sigmoid's
-    assert {r["status"] for r in rows["sigmoid"] + rows["log_sigmoid"]} == {"pass"}
+    assert {r["status"] for r in rows["sigmoid"] + rows["log_sigmoid"] if not _self_skipped(r)} == {"pass"}
     assert "this line is not part of the protocol" not in out.stdout
 
 
@@ -91,7 +101,7 @@ def test_a_target_that_dies_on_import_is_a_one_line_error():
 
 
 def test_the_child_process_sees_the_callers_sys_path(tmp_path, monkeypatch):
-    """`runner.run` from Python: a module importable here is importable in the child."""
+    """`session.run` from Python: a module importable here is importable in the child."""
     (tmp_path / "my_losses_for_isolation.py").write_text(textwrap.dedent("""
         import numpy as np
         def sigmoid(x):
@@ -99,12 +109,12 @@ def test_the_child_process_sees_the_callers_sys_path(tmp_path, monkeypatch):
             return np.exp(-np.logaddexp(0.0, -x))
     """))
     monkeypatch.syspath_prepend(str(tmp_path))
-    report = runner.run("my_losses_for_isolation", only=["sigmoid", "softmax"], max_examples=3)
+    report = session.run("my_losses_for_isolation", only=["sigmoid", "softmax"], max_examples=3)
     statuses = {r["function"]: r["status"] for r in report["results"]}
     assert statuses["softmax"] == "not_provided"
     assert any(r["function"] == "sigmoid" and r["status"] == "pass" for r in report["results"])
-    with pytest.raises(runner.ImportFailure, match="no_module_by_this_name"):
-        runner.run("no_module_by_this_name", only=["sigmoid"])
+    with pytest.raises(ImportFailure, match="no_module_by_this_name"):
+        session.run("no_module_by_this_name", only=["sigmoid"])
 
 
 def _interrupt(tmp_path, sig, seed):
@@ -160,8 +170,104 @@ def test_in_process_run_check_reports_the_same_statuses():
     def nan(p, axis=-1, base=None):
         return np.float64(np.nan)
 
-    assert runner.run_check(check, types.SimpleNamespace(entropy=ref.entropy))["status"] == "pass"
-    row = runner.run_check(check, types.SimpleNamespace(entropy=raising))
-    assert row["status"] == "error" and row["message"].startswith("ValueError: boom")
-    row = runner.run_check(check, types.SimpleNamespace(entropy=nan))
-    assert row["status"] == "fail" and row["got"] is not None
+    assert run_check(check, types.SimpleNamespace(entropy=ref.entropy)).status == "pass"
+    row = run_check(check, types.SimpleNamespace(entropy=raising))
+    assert row.status == "error" and row.message.startswith("ValueError: boom")
+    row = run_check(check, types.SimpleNamespace(entropy=nan))
+    assert row.status == "fail" and row.got is not None and row.to_dict()["status"] == "fail"
+
+
+def test_a_hanging_function_costs_one_time_out(tmp_path):
+    """softmax hangs: one time-out in all, and the log_softmax check that calls it is skipped."""
+    report = tmp_path / "r.json"
+    # the limit leaves room for the slowest correct check (a size ladder) on a busy machine
+    out = cli("--impl", "tests.faulty.hanging_softmax", "--only", "softmax,log_softmax", "--max-examples", "3",
+              "--timeout", "20", "--report", str(report))
+    assert out.returncode == 1, out.stdout + out.stderr
+    data, rows = by_function(report)
+    timed_out = [r for r in data["results"] if r["message"].startswith("timed out after")]
+    assert len(timed_out) == 1 and timed_out[0]["function"] == "softmax" and timed_out[0]["lost"] == "timeout"
+    assert sum(r.get("lost") == "timeout" for r in data["results"]) == 1
+    at = rows["softmax"].index(timed_out[0])
+    before, rest = rows["softmax"][:at], rows["softmax"][at + 1:]
+    assert all(_self_skipped(r) for r in before)  # checks that skip themselves never call it
+    assert rest and all(r["status"] == "error" and r["message"].startswith("not run: an earlier check of softmax")
+                        for r in rest)
+    calls_softmax = {c.id for c in load_all_checks().values() if c.function == "log_softmax" and "softmax" in c.needs}
+    assert calls_softmax
+    for r in rows["log_softmax"]:
+        if r["check"] in calls_softmax:
+            assert r["status"] == "skipped" and r["blocked_by"] == "softmax", r
+            assert "softmax" in r["message"] and "hung" in r["message"]
+        else:
+            assert r["status"] == "pass" or _self_skipped(r), r
+    assert sum(bool(r.get("blocked_by")) for r in data["results"]) == len(calls_softmax)
+
+
+def test_a_function_runs_before_the_functions_whose_checks_call_it():
+    import types
+
+    def fake(function, needs=()):
+        return types.SimpleNamespace(id=f"{function}.x", function=function, needs=tuple(needs))
+
+    checks = [fake("a", ["c"]), fake("b"), fake("c", ["d"]), fake("d"), fake("e", ["e"])]
+    assert session.run_order(["a", "b", "c", "d", "e"], checks) == ["b", "d", "c", "a", "e"]
+    # the functions of a cycle keep their order, after those that can run; a called
+    # function outside the run is ignored
+    cyclic = [fake("a", ["b"]), fake("b", ["a"]), fake("c", ["zzz"])]
+    assert session.run_order(["a", "b", "c"], cyclic) == ["c", "a", "b"]
+    # the built-in checks: every called function that is run comes first
+    real = list(load_all_checks().values())
+    order = session.run_order(session.FUNCTIONS, real)
+    assert sorted(order) == sorted(session.FUNCTIONS)
+    for c in real:
+        for n in c.needs:
+            if n != c.function:
+                assert order.index(n) < order.index(c.function), (c.id, n)
+
+
+def test_the_child_process_imports_only_what_running_a_check_needs():
+    """The worker (a fresh interpreter) never imports the session side or other adapters."""
+    from conformance._isolation import WorkerPool
+
+    pool = WorkerPool("reference", max_examples=2, timeout=120)
+    try:
+        assert "softmax" in pool.start()
+        row = pool.run(next(c for c in load_all_checks().values() if c.function == "softmax"))
+        assert row.status == "pass", row
+        modules = set(pool.loaded_modules())
+    finally:
+        pool.close()
+    assert {"conformance.run_check", "conformance.registry", "conformance.adapters.reference"} <= modules
+    for banned in ("conformance.session", "conformance.report", "conformance.deviations",
+                   "conformance._isolation", "conformance.adapters.torch", "conformance.adapters.jax"):
+        assert banned not in modules, banned
+
+
+def _package_modules():
+    import pkgutil
+
+    import conformance
+
+    names = ["conformance"]
+    for info in pkgutil.walk_packages(conformance.__path__, "conformance."):
+        names.append(info.name)
+    return names
+
+
+def test_every_module_of_the_package_imports_alone():
+    """No import cycle: each module, imported first in a fresh interpreter, imports cleanly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = _package_modules()
+    assert "conformance.run_check" in names and "conformance.session" in names
+    assert "conformance.runner" not in names  # split into run_check and session
+
+    def import_alone(name):
+        proc = subprocess.run([sys.executable, "-c", f"import {name}"], cwd=ROOT, env=ENV,
+                              capture_output=True, text=True, timeout=300)
+        return name, proc.returncode, proc.stderr.strip().splitlines()[-1:] if proc.returncode else []
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        failed = [r for r in pool.map(import_alone, names) if r[1] != 0]
+    assert not failed, failed

@@ -6,7 +6,7 @@ import pytest
 
 import reference as ref
 from conformance.registry import load_all_checks
-from conformance.runner import run_check
+from conformance.run_check import run_check
 from tests.faulty import mutants
 
 CHECKS = load_all_checks()
@@ -38,7 +38,11 @@ def _failed_clauses(function, replacement):
     ("log_softmax", mutants.log_of_softmax, "softmax.special.confident"),
     ("sigmoid_binary_cross_entropy", mutants.naive_sigmoid_bce, "sbce.special.huge"),
     ("nll_loss", mutants.nll_without_selecting, "nll.selects-target"),
+    ("nll_loss_grad", mutants.nll_grad_real_class_not_ignored, "nll.gradient"),
     ("entropy", mutants.entropy_in_bits, "info.base"),
+    ("ctc_loss_grad", mutants.ctc_grad_ignoring_cotangent, "red.gradient.cotangent"),
+    ("softmax_cross_entropy_grad", mutants.sce_grad_mean_cotangent, "red.gradient.cotangent"),
+    ("binary_cross_entropy_grad", mutants.bce_grad_cotangent_twice, "red.gradient.cotangent"),
 ])
 def test_mutant_fails_its_clause(function, mutant, clause):
     assert clause in _failed_clauses(function, mutant)

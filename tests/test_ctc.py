@@ -1,9 +1,11 @@
-"""Tests of reference/ctc.py: CTC loss against mpmath brute force (every
-alignment enumerated at 50 digits), closed forms and the source document's
-numbers; its gradient against central differences and mpmath posteriors;
-special values, padding, reductions, validation; the collapse map and the
-probability of one path; and plausible bugs that the conformance checks must
-catch."""
+"""Tests of reference/ctc.py: CTC loss against the mpmath oracle
+(accuracy.exact, 60 digits) and closed forms; its gradient against central
+differences and the oracle's posteriors; the stability of the recursion,
+padding, reductions, validation messages; the collapse map and the probability
+of one path; and plausible bugs that the conformance checks must catch.  The
+source's example, the special values and the refused inputs of the spec page
+are rows of conformance/cases/ctc.toml and conformance/golden/ctc.jsonl, which
+tests/test_cases.py runs."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import pytest
 from _numeric import central_diff
 
 import reference as ref
+from accuracy import exact
+from conformance.cases import load as load_cases
 from reference import ctc_collapse, ctc_loss, ctc_loss_grad, ctc_path_probability
 
 mp.mp.dps = 50
@@ -26,7 +30,7 @@ INF = np.inf
 
 
 # ---------------------------------------------------------------------------
-# mpmath models
+# helpers
 # ---------------------------------------------------------------------------
 
 def _collapse(path, blank):
@@ -38,31 +42,17 @@ def _collapse(path, blank):
     return out
 
 
-def mp_path_weights(lp, label, blank):
-    """``{path: prod_t exp(lp[t, path_t])}`` over every path that collapses to ``label``."""
-    t_len, c = lp.shape
-    out = {}
-    for path in itertools.product(range(c), repeat=t_len):
-        if _collapse(path, blank) == [int(k) for k in label]:
-            out[path] = mp.exp(mp.fsum(mp.mpf(float(lp[t, k])) for t, k in enumerate(path)))
-    return out
+def exact_loss(lp, label, blank):
+    """``-log p(label)`` of one sequence of frames ``lp`` (T x C), from the oracle."""
+    return exact.ctc_loss(lp[None], np.array([list(label)], dtype=np.int64).reshape(1, -1),
+                          np.array([lp.shape[0]]), np.array([len(label)]), blank=blank, reduction="sum")[()]
 
 
-def mp_loss(lp, label, blank):
-    """``-log p(label)`` by enumerating all ``C^T`` alignments at 50 digits."""
-    p = mp.fsum(mp_path_weights(lp, label, blank).values())
-    return mp.inf if p == 0 else -mp.log(p)
-
-
-def mp_grad(lp, label, blank):
-    """``d(-log p)/d lp[t, k] = -sum_{paths with pi_t = k} P(path) / p`` (50 digits)."""
-    weights = mp_path_weights(lp, label, blank)
-    p = mp.fsum(weights.values())
-    g = np.zeros(lp.shape)
-    for t in range(lp.shape[0]):
-        for k in range(lp.shape[1]):
-            g[t, k] = float(-mp.fsum(w for path, w in weights.items() if path[t] == k) / p)
-    return g
+def exact_grad(lp, label, blank):
+    """``d(-log p)/d lp`` of one sequence (T x C), from the oracle, rounded to float64."""
+    g = exact.ctc_loss_grad(lp[None], np.array([list(label)], dtype=np.int64).reshape(1, -1),
+                            np.array([lp.shape[0]]), np.array([len(label)]), blank=blank, reduction="sum")[0]
+    return np.array([[float(v) for v in row] for row in g])
 
 
 def _log_softmax(z):
@@ -108,28 +98,16 @@ def _close(got, expected, rel=1e-14, abs_=1e-14):
 # the source document's example
 # ---------------------------------------------------------------------------
 
-def test_source_label_a_is_minus_log_064():
-    loss = ctc_loss(_source_lp(), _i([[0]]), _i([2]), _i([1]), blank=2)
-    expected = -mp.log(mp.mpf("0.64"))                 # a a + a - + - a = 0.16 + 0.24 + 0.24
-    # The source-level number 0.4462871026284195 is -ln 0.64 to 16 digits (one ulp from the float nearest).
-    assert abs(float(expected) - 0.4462871026284195) <= np.spacing(0.4462871026284195)
-    assert abs(float(loss) - float(expected)) <= 2 * np.spacing(float(expected))
-
-
-def test_source_path_probability_is_one_alignment():
+def test_source_path_probability_is_a_float64_and_a_a_collapses_to_a():
+    # The values are rows ctc.example.source* and ctc.path-probability.source*.
     probs = np.array([[0.4, 0.0, 0.6], [0.4, 0.0, 0.6]])
-    p = ctc_path_probability(probs, _i([0, 0]))
-    assert isinstance(p, np.float64) and p == 0.4 * 0.4
-    assert math.isclose(-math.log(p), 1.8325814637483102, rel_tol=1e-15)
-    assert float(-mp.log(mp.mpf("0.16"))) == 1.8325814637483102
-    # The path "a a" collapses to "a", not to "aa".
+    assert isinstance(ctc_path_probability(probs, _i([0, 0])), np.float64)
     assert ctc_collapse(_i([0, 0]), blank=2).tolist() == [0]
 
 
-def test_source_aa_is_impossible_in_two_frames():
+def test_source_aa_needs_a_third_frame():
+    # With a third frame the one alignment of "aa" is "a - a".
     lp = _source_lp()
-    assert ctc_loss(lp, _i([[0, 0]]), _i([2]), _i([2]), blank=2, reduction="none").tolist() == [INF]
-    # With a third frame the one alignment is "a - a".
     lp3 = np.concatenate([lp, lp[:, :1]], axis=1)
     _close(ctc_loss(lp3, _i([[0, 0]]), _i([3]), _i([2]), blank=2), -math.log(0.4 * 0.6 * 0.4))
 
@@ -145,31 +123,25 @@ def test_source_label_probabilities_add_up_to_one():
     _close(ctc_loss(lp, _i([[0]]), _i([2]), _i([0]), blank=2), -math.log(0.36))
 
 
-def test_source_gradient_posteriors():
-    g = ctc_loss_grad(_source_lp(), _i([[0]]), _i([2]), _i([1]), blank=2)
-    # posterior of "a": (0.16 + 0.24) / 0.64; of the blank: 0.24 / 0.64; class b: 0.
-    _close(g, [[[-0.625, 0.0, -0.375], [-0.625, 0.0, -0.375]]], rel=1e-15, abs_=0)
-
-
 # ---------------------------------------------------------------------------
-# values against brute force
+# values against the oracle
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("seed", range(40))
-def test_matches_mpmath_enumeration(seed):
+def test_matches_the_oracle(seed):
     lp, tg, il, tl, blank = _random_case(seed, c=3 + seed % 2, scale=[0.5, 2.0, 8.0][seed % 3])
     got = ctc_loss(lp, tg, il, tl, blank=blank, reduction="none")
-    expected = [mp_loss(lp[n, :il[n]], tg[n, :tl[n]], blank) for n in range(lp.shape[0])]
+    expected = exact.ctc_loss(lp, tg, il, tl, blank=blank, reduction="none")
     _close(got, [float(e) for e in expected], rel=8 * 2.0**-52, abs_=8 * 2.0**-52)
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_unnormalised_log_probs_match_enumeration(seed):
+def test_unnormalised_log_probs_match_the_oracle(seed):
     rng = np.random.default_rng(100 + seed)
     lp = rng.normal(size=(2, 4, 3)) * 3 + 2.0        # positive entries: probabilities above 1
     tg, il, tl = _i([[1, 2], [2, 2]]), _i([4, 4]), _i([2, 2])
     got = ctc_loss(lp, tg, il, tl, reduction="none")
-    expected = [float(mp_loss(lp[n], tg[n], 0)) for n in range(2)]
+    expected = [float(v) for v in exact.ctc_loss(lp, tg, il, tl, reduction="none")]
     _close(got, expected, rel=1e-14, abs_=1e-14)
 
 
@@ -182,14 +154,13 @@ def test_shifting_a_frame_shifts_the_loss():
     _close(ctc_loss(shifted, tg, il, tl, blank=blank, reduction="none"), np.where(np.isinf(base), base, base - 3.0))
 
 
-def test_long_sequence_matches_mpmath_recursion():
-    from conformance.golden.gen_ctc import mp_ctc
+def test_long_sequence_matches_the_oracle():
     rng = np.random.default_rng(7)
     lp = _log_softmax(rng.normal(size=(1, 80, 6)) * 3)
     label = rng.integers(1, 6, size=30)
     label[3] = label[2]
     got = ctc_loss(lp, label[None], _i([80]), _i([30]), reduction="none")
-    _close(got, [float(mp_ctc(lp[0], list(label), 0))], rel=64 * 2.0**-52, abs_=0)
+    _close(got, [float(exact_loss(lp[0], label, 0))], rel=64 * 2.0**-52, abs_=0)
 
 
 # ---------------------------------------------------------------------------
@@ -214,7 +185,7 @@ def test_impossible_alignment_is_inf(label, frames):
 def test_zero_infinity_in_a_batch_and_its_mean():
     lp = _log_softmax(np.random.default_rng(2).normal(size=(2, 3, 3)))
     args = (lp, _i([[1, 1], [1, 2]]), _i([2, 3]), _i([2, 2]))
-    ok = float(mp_loss(lp[1], [1, 2], 0))
+    ok = float(exact_loss(lp[1], [1, 2], 0))
     _close(ctc_loss(*args, reduction="none"), [INF, ok])
     _close(ctc_loss(*args, reduction="none", zero_infinity=True), [0.0, ok])
     _close(ctc_loss(*args, zero_infinity=True), ok / 2)
@@ -227,38 +198,19 @@ def test_zero_infinity_leaves_nan_alone():
     assert np.isnan(ctc_loss(lp, _i([[1]]), _i([3]), _i([1]), zero_infinity=True))
 
 
-def test_empty_target_sums_the_blank():
-    lp = _log_softmax(np.random.default_rng(3).normal(size=(3, 4, 3)))
-    got = ctc_loss(lp, _i([[1], [2], [1]]), _i([4, 2, 0]), _i([0, 0, 0]), blank=1, reduction="none")
-    _close(got, [-math.fsum(lp[0, :, 1]), -math.fsum(lp[1, :2, 1]), 0.0], rel=1e-15, abs_=1e-15)
-    assert got[2] == 0.0
-
-
-def test_empty_shapes():
-    assert ctc_loss(np.zeros((0, 3, 2)), np.zeros((0, 1), dtype=np.int64), _i([]), _i([]),
-                    reduction="none").shape == (0,)
-    assert ctc_loss(np.zeros((0, 3, 2)), np.zeros((0, 1), dtype=np.int64), _i([]), _i([]), reduction="sum") == 0
-    assert np.isnan(ctc_loss(np.zeros((0, 3, 2)), np.zeros((0, 1), dtype=np.int64), _i([]), _i([])))
-    got = ctc_loss(np.zeros((2, 0, 3)), _i([[1], [1]]), _i([0, 0]), _i([0, 1]), reduction="none")
-    assert got.tolist() == [0.0, INF]
-    lp = _log_softmax(np.random.default_rng(4).normal(size=(1, 3, 3)))
-    _close(ctc_loss(lp, np.zeros((1, 0), dtype=np.int64), _i([3]), _i([0])), -math.fsum(lp[0, :, 0]), rel=1e-15)
+def test_empty_time_axis_gives_an_empty_gradient():
+    # The losses of empty arrays are rows ctc.value.empty*.
     assert ctc_loss_grad(np.zeros((2, 0, 3)), _i([[1], [1]]), _i([0, 0]), _i([0, 1])).shape == (2, 0, 3)
 
 
 def test_neginf_entries_are_probability_zero():
+    # The losses are row ctc.special.neginf; here the gradient and an all -inf input.
     p = np.array([[0.5, 0.3, 0.2], [0.7, 0.0, 0.3], [0.6, 0.4, 0.0]])
     with np.errstate(divide="ignore"):
         lp = np.log(p)[None]
-    got = ctc_loss(np.concatenate([lp] * 3), _i([[1, 0], [1, 2], [2, 1]]), _i([3, 3, 3]), _i([1, 2, 2]),
-                   reduction="none")
-    pa = 0.3 * 0.7 * 0.6 + 0.5 * 0.7 * 0.4
-    pab = 0.3 * 0.3 * 0.6
-    pba = 0.2 * 0.7 * 0.4 + 0.5 * 0.3 * 0.4 + 0.2 * 0.3 * 0.4
-    _close(got, [-math.log(pa), -math.log(pab), -math.log(pba)])
     g = ctc_loss_grad(lp, _i([[1]]), _i([3]), _i([1]), reduction="sum")
     assert g[0, 1, 1] == 0.0 and g[0, 2, 2] == 0.0
-    _close(g[0], mp_grad(lp[0], [1], 0), rel=1e-14, abs_=1e-15)
+    _close(g[0], exact_grad(lp[0], [1], 0), rel=1e-14, abs_=1e-15)
     everything = np.full((1, 2, 3), -INF)
     assert ctc_loss(everything, _i([[1]]), _i([2]), _i([1])) == INF
 
@@ -396,16 +348,16 @@ def test_float32_and_integer_input_compute_in_float64():
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("seed", range(12))
-def test_gradient_matches_mpmath_posteriors(seed):
+def test_gradient_matches_the_oracles_posteriors(seed):
     lp, tg, il, tl, blank = _random_case(seed, n=2, t=4, c=3)
     il[:] = 4
     tl = np.minimum(tl, 2)
     g = ctc_loss_grad(lp, tg, il, tl, blank=blank, reduction="sum")
     for n in range(2):
-        if mp_loss(lp[n], tg[n, :tl[n]], blank) == mp.inf:
+        if exact_loss(lp[n], tg[n, :tl[n]], blank) == mp.inf:
             assert np.all(np.isnan(g[n]))
             continue
-        _close(g[n], mp_grad(lp[n], tg[n, :tl[n]], blank), rel=1e-13, abs_=1e-14)
+        _close(g[n], exact_grad(lp[n], tg[n, :tl[n]], blank), rel=1e-13, abs_=1e-14)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -509,18 +461,19 @@ def test_padding_labels_may_hold_anything():
 # ctc_collapse and ctc_path_probability
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, blank, expected", [
-    ([1, 1, 0, 1, 2, 2, 0], 0, [1, 1, 2]),
-    ([1, 1], 0, [1]),
-    ([0, 0, 0], 0, []),
-    ([], 0, []),
-    ([2, 0, 0, 2, 1, 1], 2, [0, 1]),
-    ([0, 1, 0, 1], 0, [1, 1]),
-    ([5, 5, 5], 0, [5]),
-])
+COLLAPSE_ROWS = [c for c in load_cases("ctc") if c.function == "ctc_collapse" and not c.refuses]
+
+
+@pytest.mark.parametrize("case", COLLAPSE_ROWS, ids=[c.id for c in COLLAPSE_ROWS])
+def test_collapse_returns_int64_labels(case):
+    # The values are the table's (tests/test_cases.py); the type is the contract's.
+    got = ctc_collapse(*case.args, **case.kwargs)
+    assert got.dtype == np.int64 and got.ndim == 1 and got.tolist() == [int(v) for v in case.expected]
+
+
+@pytest.mark.parametrize("path, blank, expected", [([0, 1, 0, 1], 0, [1, 1]), ([5, 5, 5], 0, [5])])
 def test_collapse(path, blank, expected):
-    got = ctc_collapse(_i(path), blank=blank)
-    assert got.dtype == np.int64 and got.ndim == 1 and got.tolist() == expected
+    assert ctc_collapse(_i(path), blank=blank).tolist() == expected
 
 
 def test_collapse_accepts_any_integer_dtype():
@@ -649,7 +602,7 @@ def _pytorch_gradient(log_probs, *args, **kwargs):
 
 def _failed_clauses(function, replacement):
     from conformance.registry import load_all_checks
-    from conformance.runner import run_check
+    from conformance.run_check import run_check
     impl = types.SimpleNamespace(**{n: getattr(ref, n) for n in ref.__all__})
     setattr(impl, function, replacement)
     rows = [run_check(c, impl, max_examples=10) for c in load_all_checks().values() if c.function == function]

@@ -481,6 +481,30 @@ def _kind_rows():
 
 TABLE += _kind_rows()
 
+# --- cotangent: the shape of the result, real numbers (every gradient) ----------
+GRADS = sorted(n for n in VALID if n.endswith("_grad"))
+PER_DISTRIBUTION_GRADS = ["entropy_grad", "cross_entropy_grad", "kl_divergence_grad", "logsumexp_grad"]
+REDUCED_GRADS = [n for n in GRADS if n in REDUCED]
+ELEMENTWISE_GRADS = _with_grad("binary_cross_entropy", "sigmoid_binary_cross_entropy", "sigmoid_focal_loss",
+                               "mean_absolute_error", "mean_squared_error", "huber_loss", "smooth_l1_loss")[1::2]
+TABLE += rows(REDUCED_GRADS, "cotangent", {"cotangent": np.ones(2)}, ValueError,
+              r"cotangent must have the shape of the result, \(\) \(a scalar with reduction='mean'\), "
+              r"got shape \(2,\)")
+TABLE += rows([n for n in REDUCED_GRADS if n not in ELEMENTWISE_GRADS], "cotangent",
+              {"reduction": "none", "cotangent": 1.0}, ValueError,
+              r"cotangent must have the shape of the result, \(2,\) \(one value per sample with "
+              r"reduction='none'\), got shape \(\)")
+TABLE += rows(ELEMENTWISE_GRADS, "cotangent", {"reduction": "none", "cotangent": np.ones(3)}, ValueError,
+              r"cotangent must have the shape of the result, \(2, 3\) .*got shape \(3,\)")
+TABLE += rows(PER_DISTRIBUTION_GRADS, "cotangent", {"cotangent": np.ones((2, 1))}, ValueError,
+              r"cotangent must have the shape of the result, \(2,\) \(one value per (distribution|row)\), "
+              r"got shape \(2, 1\)")
+TABLE += rows("root_mean_squared_error_grad", "cotangent", {"cotangent": np.ones(1)}, ValueError,
+              r"cotangent must have the shape of the result, \(\) .*got shape \(1,\)")
+for _obj, _shown in WRONG_KINDS[1:]:  # None means ones
+    TABLE += rows(GRADS, "cotangent", {"cotangent": _obj}, TypeError,
+                  rf"cotangent must be a real numeric array, got {_shown}")
+
 
 def _row_id(row):
     name, arg, overrides, exc, _ = row

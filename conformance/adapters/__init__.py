@@ -16,4 +16,4 @@ its framework's known deviations grouped by reason (see
 :mod:`conformance.deviations`); the command loads it automatically.
 """
 
-BUILTIN = ("reference", "scipy", "torch", "jax", "keras", "sklearn", "onnxruntime")
+BUILTIN = ("reference", "scipy", "torch", "jax", "keras", "sklearn", "onnxruntime", "tensorflow")

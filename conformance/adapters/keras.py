@@ -18,7 +18,9 @@ Translation only (see CONTRIBUTING.md, "Adapters").
 * ``ignore_index`` is Keras' ``ignore_class``; index targets with label
   smoothing or for the focal loss are one-hot encoded with ``keras.ops.one_hot``
   (Keras' categorical losses take one-hot targets).
-* Gradients are ``jax.grad`` through the Keras computation.
+* Gradients are vector-Jacobian products through the Keras computation, the
+  JAX backend's ``jax.vjp``; ``cotangent`` is the output gradient, in the
+  input's dtype (``None``: ones, the gradient of the summed result).
 * Not provided (no Keras function): ``entropy``, ``nll_loss``,
   ``smooth_l1_loss``, the CTC helpers.
 """
@@ -49,11 +51,22 @@ _REDUCTIONS = {"none": "none", "sum": "sum", "mean": _MEAN}
 # conversions and caching
 # ---------------------------------------------------------------------------
 
-def _float(x):
+def _device(a):
+    """numpy -> jax array by a plain transfer: ``jnp.asarray`` would compile a
+    program (``jit_stage``) for every new shape and dtype."""
+    return jax.device_put(np.asarray(a))
+
+
+def _float_np(x, dtype=None):
+    """``x`` as a floating numpy array (integers become float64), then ``dtype``."""
     a = np.asarray(x)
     if a.dtype.kind in "iub":
         a = a.astype(np.float64)
-    return jnp.asarray(a)
+    return a if dtype is None else a.astype(dtype)
+
+
+def _float(x, dtype=None):
+    return _device(_float_np(x, dtype))
 
 
 def _out(y):
@@ -81,20 +94,46 @@ def _log_base(base):
 _COMPILED: dict = {}
 
 
-def _compiled(key, make):
-    """(value, grad w.r.t. argument 0, grad w.r.t. argument 1), jitted, built once per key.
+def _vjp_of(fn, argnum):
+    """``vjp(cotangent, *args)``: the vector-Jacobian product of ``fn`` with
+    respect to ``args[argnum]`` (``cotangent=None``: ones, the gradient of the
+    summed result)."""
 
-    ``make()`` returns a function of jax arrays only; static options are in ``key``.
+    def vjp(cotangent, *args):
+        def of_one(x):
+            return fn(*args[:argnum], x, *args[argnum + 1:])
+
+        result, pullback = jax.vjp(of_one, args[argnum])
+        if cotangent is None:
+            cotangent = jnp.ones_like(result)
+        elif cotangent.shape != result.shape:
+            raise ValueError(f"cotangent must have the shape of the result, {tuple(result.shape)}, "
+                             f"got shape {tuple(cotangent.shape)}")
+        return pullback(cotangent.astype(result.dtype))[0]
+
+    return vjp
+
+
+def _compiled(key, make):
+    """(value, vjp w.r.t. argument 0, vjp w.r.t. argument 1), jitted, built once per key.
+
+    ``make()`` returns a function of jax arrays only; static options are in
+    ``key``.  The vjps are called as ``vjp(cotangent, *args)``.
     """
     if key not in _COMPILED:
         fn = make()
-
-        def total(*args):
-            return jnp.sum(fn(*args))
-
-        _COMPILED[key] = (jax.jit(fn), jax.jit(jax.grad(total, argnums=0)),
-                          jax.jit(jax.grad(total, argnums=1)))
+        _COMPILED[key] = (jax.jit(fn), jax.jit(_vjp_of(fn, 0)), jax.jit(_vjp_of(fn, 1)))
     return _COMPILED[key]
+
+
+def _cotangent(cotangent, like):
+    """The output gradient as an array of the input's floating dtype (``None`` stays)."""
+    if cotangent is None:
+        return None
+    c = np.asarray(cotangent)
+    if c.dtype.kind not in "fiub":
+        raise TypeError(f"cotangent must be a real number or array, got dtype {c.dtype}")
+    return _device(c.astype(np.dtype(like.dtype)))
 
 
 def _dtype(x):
@@ -120,9 +159,10 @@ def logsumexp(z, axis=-1):
     return _out(_compiled(("logsumexp", axis), lambda: lambda x: K.logsumexp(x, axis=axis))[0](z))
 
 
-def logsumexp_grad(z, axis=-1):
+def logsumexp_grad(z, axis=-1, *, cotangent=None):
     z = _float(z)
-    return _out(_compiled(("logsumexp", axis), lambda: lambda x: K.logsumexp(x, axis=axis))[1](z))
+    vjp = _compiled(("logsumexp", axis), lambda: lambda x: K.logsumexp(x, axis=axis))[1]
+    return _out(vjp(_cotangent(cotangent, z), z))
 
 
 def sigmoid(x):
@@ -161,8 +201,10 @@ def cross_entropy(p, q, axis=-1, eps=0.0, base=None):
     return _out(_ce_fns(axis, eps, base)[0](_float(p), _float(q)))
 
 
-def cross_entropy_grad(p, q, axis=-1, eps=0.0, base=None, wrt="p"):
-    return _out(_ce_fns(axis, eps, base)[_wrt(wrt)](_float(p), _float(q)))
+def cross_entropy_grad(p, q, axis=-1, eps=0.0, base=None, wrt="p", *, cotangent=None):
+    k = _wrt(wrt)
+    p, q = _float(p), _float(q)
+    return _out(_ce_fns(axis, eps, base)[k](_cotangent(cotangent, (p, q)[k - 1]), p, q))
 
 
 def _kl_fns(axis, base):
@@ -181,8 +223,10 @@ def kl_divergence(p, q, axis=-1, base=None):
     return _out(_kl_fns(axis, base)[0](_float(p), _float(q)))
 
 
-def kl_divergence_grad(p, q, axis=-1, base=None, wrt="p"):
-    return _out(_kl_fns(axis, base)[_wrt(wrt)](_float(p), _float(q)))
+def kl_divergence_grad(p, q, axis=-1, base=None, wrt="p", *, cotangent=None):
+    k = _wrt(wrt)
+    p, q = _float(p), _float(q)
+    return _out(_kl_fns(axis, base)[k](_cotangent(cotangent, (p, q)[k - 1]), p, q))
 
 
 # ---------------------------------------------------------------------------
@@ -229,7 +273,7 @@ def _sce_fns(logits, target, axis, weight, ignore_index, label_smoothing, reduct
 
 def _target(target):
     t = np.asarray(target)
-    return jnp.asarray(t) if t.dtype.kind in "iub" else _float(t)
+    return _device(t) if t.dtype.kind in "iub" else _float(t)
 
 
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,
@@ -239,9 +283,10 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
 
 
 def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                               label_smoothing=0.0, reduction="mean"):
+                               label_smoothing=0.0, reduction="mean", cotangent=None):
     z, t = _float(logits), _target(target)
-    return _out(_sce_fns(z, target, axis, weight, ignore_index, label_smoothing, reduction)[1](z, t))
+    vjp = _sce_fns(z, target, axis, weight, ignore_index, label_smoothing, reduction)[1]
+    return _out(vjp(_cotangent(cotangent, z), z, t))
 
 
 def _cce_fns(probs, axis, eps, reduction):
@@ -266,9 +311,10 @@ def categorical_cross_entropy(probs, target, *, axis=-1, eps=0.0, reduction="mea
     return _out(_cce_fns(q, axis, eps, reduction)[0](q, t))
 
 
-def categorical_cross_entropy_grad(probs, target, *, axis=-1, eps=0.0, reduction="mean"):
+def categorical_cross_entropy_grad(probs, target, *, axis=-1, eps=0.0, reduction="mean",
+                                   cotangent=None):
     q, t = _float(probs), _float(target)
-    return _out(_cce_fns(q, axis, eps, reduction)[1](q, t))
+    return _out(_cce_fns(q, axis, eps, reduction)[1](_cotangent(cotangent, q), q, t))
 
 
 def _focal_fns(logits, target, axis, gamma, alpha, reduction):
@@ -299,9 +345,10 @@ def focal_loss(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mea
     return _out(_focal_fns(z, target, axis, gamma, alpha, reduction)[0](z, t))
 
 
-def focal_loss_grad(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mean"):
+def focal_loss_grad(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mean",
+                    cotangent=None):
     z, t = _float(logits), _target(target)
-    return _out(_focal_fns(z, target, axis, gamma, alpha, reduction)[1](z, t))
+    return _out(_focal_fns(z, target, axis, gamma, alpha, reduction)[1](_cotangent(cotangent, z), z, t))
 
 
 # ---------------------------------------------------------------------------
@@ -330,21 +377,24 @@ def _elementwise_fns(kind, make_loss, x, reduction, weighted=False):
     return _compiled((kind, red, dtype, weighted), make)
 
 
-def _weights(weight, target):
+def _weights(weight, shape, dtype):
+    """The spec's element weights, broadcast to the target's ``shape``, in ``dtype``."""
     if weight is None:
         return None
     w = np.asarray(weight)
-    return jnp.asarray(np.broadcast_to(w, np.shape(target)).astype(np.asarray(target).dtype))
+    return _device(np.broadcast_to(w, shape).astype(dtype))
 
 
-def _binary_call(which, kind, make_loss, x, target, weight, reduction):
-    x, t = _float(x), _float(target)
-    if t.dtype != x.dtype:
-        t = t.astype(x.dtype)
-    if weight is None:
-        return _out(_elementwise_fns(kind, make_loss, x, reduction)[which](x, t))
-    w = _weights(weight, t).astype(x.dtype)
-    return _out(_elementwise_fns(kind, make_loss, x, reduction, weighted=True)[which](x, t, w))
+def _binary_call(which, kind, make_loss, x, target, weight, reduction, cotangent=None):
+    """The value (``which=0``) or the vjp with ``cotangent`` (``which=1``)."""
+    x = _float(x)
+    # the target in the prediction's dtype (cast in numpy: a jax cast compiles per shape)
+    t = _float(target, x.dtype)
+    args = (x, t)
+    if weight is not None:
+        args += (_weights(weight, t.shape, x.dtype),)
+    fn = _elementwise_fns(kind, make_loss, x, reduction, weighted=weight is not None)[which]
+    return _out(fn(_cotangent(cotangent, x), *args) if which else fn(*args))
 
 
 def _bce_loss(red, dtype):
@@ -357,10 +407,10 @@ def binary_cross_entropy(probs, target, *, weight=None, eps=0.0, reduction="mean
     return _binary_call(0, "bce", _bce_loss, probs, target, weight, reduction)
 
 
-def binary_cross_entropy_grad(probs, target, *, weight=None, eps=0.0, reduction="mean"):
+def binary_cross_entropy_grad(probs, target, *, weight=None, eps=0.0, reduction="mean", cotangent=None):
     if eps:
         raise NotImplementedError("keras.losses.BinaryCrossentropy has no eps (it clips instead)")
-    return _binary_call(1, "bce", _bce_loss, probs, target, weight, reduction)
+    return _binary_call(1, "bce", _bce_loss, probs, target, weight, reduction, cotangent)
 
 
 def _sbce_loss(red, dtype):
@@ -374,10 +424,10 @@ def sigmoid_binary_cross_entropy(logits, target, *, weight=None, pos_weight=None
 
 
 def sigmoid_binary_cross_entropy_grad(logits, target, *, weight=None, pos_weight=None,
-                                      reduction="mean"):
+                                      reduction="mean", cotangent=None):
     if pos_weight is not None:
         raise NotImplementedError("keras.losses.BinaryCrossentropy has no pos_weight")
-    return _binary_call(1, "sbce", _sbce_loss, logits, target, weight, reduction)
+    return _binary_call(1, "sbce", _sbce_loss, logits, target, weight, reduction, cotangent)
 
 
 def _sfocal_loss(gamma, alpha):
@@ -394,9 +444,9 @@ def sigmoid_focal_loss(logits, target, *, gamma=2.0, alpha=None, reduction="mean
     return _binary_call(0, kind, _sfocal_loss(gamma, alpha), logits, target, None, reduction)
 
 
-def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction="mean"):
+def sigmoid_focal_loss_grad(logits, target, *, gamma=2.0, alpha=None, reduction="mean", cotangent=None):
     kind = ("sfocal", float(gamma), None if alpha is None else float(alpha))
-    return _binary_call(1, kind, _sfocal_loss(gamma, alpha), logits, target, None, reduction)
+    return _binary_call(1, kind, _sfocal_loss(gamma, alpha), logits, target, None, reduction, cotangent)
 
 
 def _mae_loss(red, dtype):
@@ -417,24 +467,24 @@ def mean_absolute_error(pred, target, *, reduction="mean"):
     return _binary_call(0, "mae", _mae_loss, pred, target, None, reduction)
 
 
-def mean_absolute_error_grad(pred, target, *, reduction="mean"):
-    return _binary_call(1, "mae", _mae_loss, pred, target, None, reduction)
+def mean_absolute_error_grad(pred, target, *, reduction="mean", cotangent=None):
+    return _binary_call(1, "mae", _mae_loss, pred, target, None, reduction, cotangent)
 
 
 def mean_squared_error(pred, target, *, reduction="mean"):
     return _binary_call(0, "mse", _mse_loss, pred, target, None, reduction)
 
 
-def mean_squared_error_grad(pred, target, *, reduction="mean"):
-    return _binary_call(1, "mse", _mse_loss, pred, target, None, reduction)
+def mean_squared_error_grad(pred, target, *, reduction="mean", cotangent=None):
+    return _binary_call(1, "mse", _mse_loss, pred, target, None, reduction, cotangent)
 
 
 def huber_loss(pred, target, *, delta=1.0, reduction="mean"):
     return _binary_call(0, ("huber", float(delta)), _huber_loss(delta), pred, target, None, reduction)
 
 
-def huber_loss_grad(pred, target, *, delta=1.0, reduction="mean"):
-    return _binary_call(1, ("huber", float(delta)), _huber_loss(delta), pred, target, None, reduction)
+def huber_loss_grad(pred, target, *, delta=1.0, reduction="mean", cotangent=None):
+    return _binary_call(1, ("huber", float(delta)), _huber_loss(delta), pred, target, None, reduction, cotangent)
 
 
 def _rmse_fns(dtype):
@@ -449,9 +499,9 @@ def _rmse_fns(dtype):
 
 
 def root_mean_squared_error(pred, target):
-    x, t = _float(pred), _float(target)
+    x = _float(pred)
     fn = _rmse_fns(_dtype(x))()
-    return _out(fn(x, t.astype(x.dtype)))
+    return _out(fn(x, _float(target, x.dtype)))
 
 
 # ---------------------------------------------------------------------------
@@ -483,8 +533,8 @@ def _ctc_args(log_probs, targets, input_lengths, target_lengths, zero_infinity):
         raise NotImplementedError("keras.ops.ctc_loss has no zero_infinity")
     lp = _float(log_probs)
     tg = np.asarray(targets)
-    return (lp, jnp.asarray(tg.astype(np.int32)), jnp.asarray(np.asarray(target_lengths).astype(np.int32)),
-            jnp.asarray(np.asarray(input_lengths).astype(np.int32)))
+    return (lp, _device(tg.astype(np.int32)), _device(np.asarray(target_lengths).astype(np.int32)),
+            _device(np.asarray(input_lengths).astype(np.int32)))
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean",
@@ -494,6 +544,6 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
 
 
 def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0,
-                  reduction="mean", zero_infinity=False):
+                  reduction="mean", zero_infinity=False, cotangent=None):
     args = _ctc_args(log_probs, targets, input_lengths, target_lengths, zero_infinity)
-    return _out(_ctc_fns(blank, reduction, _dtype(args[0]))[1](*args))
+    return _out(_ctc_fns(blank, reduction, _dtype(args[0]))[1](_cotangent(cotangent, args[0]), *args))

@@ -33,6 +33,8 @@ out).
   (of its sum for ``reduction="none"`` and for the per-distribution functions)
   with respect to the first argument (``wrt="q"``: the second, for
   ``cross_entropy_grad`` and ``kl_divergence_grad``), in the input's dtype.
+  ``cotangent=c`` is passed to autograd as the output gradient
+  (``grad_outputs=c``, in the input's dtype): the vector-Jacobian product.
 """
 
 from __future__ import annotations
@@ -43,9 +45,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from conformance.lowp import EXTRA_FLOATS
+
 NAME = "torch"
 _REDUCTIONS = ("none", "sum", "mean")
 _TORCH_DEFAULT_IGNORE_INDEX = -100
+
+#: Where the tensors live (``--device``): the CPU unless ``use_device`` says otherwise.
+DEVICE = torch.device("cpu")
+_BF16 = EXTRA_FLOATS.get("bfloat16")
+
+
+def use_device(device: str) -> None:
+    """Run every op on ``device`` (``cuda``, ``cuda:1``); ``RuntimeError`` if torch has none."""
+    global DEVICE
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"--device {device}: torch sees no CUDA device here")
+    DEVICE = torch.device(device)
 
 
 # ---------------------------------------------------------------------------
@@ -61,9 +77,13 @@ def _float(x, *, grad=False, like=None):
     a = _numeric(x)
     if like is not None:
         a = a.astype(_np_dtype(like.dtype), copy=False)
-    elif a.dtype.kind not in "f":
+    elif a.dtype.kind not in "f" and a.dtype != _BF16:
         a = a.astype(np.float64)
-    t = torch.from_numpy(np.array(a, copy=True))
+    if a.dtype == _BF16:  # numpy's bfloat16 (ml_dtypes) travels as its bits
+        t = torch.from_numpy(np.ascontiguousarray(a).view(np.int16).copy()).view(torch.bfloat16)
+    else:
+        t = torch.from_numpy(np.array(a, copy=True))
+    t = t.to(DEVICE)
     if grad:
         t.requires_grad_(True)
     return t
@@ -73,21 +93,21 @@ def _numeric(x):
     """``np.asarray(x)``, refusing what ``torch.as_tensor`` refuses (None,
     objects, strings) instead of letting numpy turn it into NaN."""
     a = np.asarray(x)
-    if a.dtype.kind not in "fiub":
+    if a.dtype.kind not in "fiub" and a.dtype != _BF16:
         raise TypeError(f"expected a real numeric array, got {type(x).__name__} of dtype {a.dtype}")
     return a
 
 
 def _np_dtype(torch_dtype):
     return {torch.float64: np.float64, torch.float32: np.float32,
-            torch.float16: np.float16}.get(torch_dtype, np.float64)
+            torch.float16: np.float16, torch.bfloat16: _BF16}.get(torch_dtype, np.float64)
 
 
 def _long(x):
     a = _numeric(x)
     if a.dtype.kind not in "iub":
         raise TypeError(f"expected integer class indices / lengths, got dtype {a.dtype}")
-    return torch.from_numpy(np.array(a, dtype=np.int64, copy=True))
+    return torch.from_numpy(np.array(a, dtype=np.int64, copy=True)).to(DEVICE)
 
 
 def _optional(x, like):
@@ -96,7 +116,11 @@ def _optional(x, like):
 
 def _out(t):
     """torch -> numpy; 0-d results become numpy scalars."""
-    a = t.detach().numpy()
+    t = t.detach().cpu()
+    if t.dtype == torch.bfloat16:
+        a = t.contiguous().view(torch.int16).numpy().view(_BF16)
+    else:
+        a = t.numpy()
     return a[()] if a.ndim == 0 else a.copy()
 
 
@@ -131,9 +155,21 @@ def _per_base(value, base):
     return value if lb is None else value / lb
 
 
-def _grad(value, wrt):
-    """Gradient of ``sum(value)`` with respect to the tensor ``wrt``."""
-    (g,) = torch.autograd.grad(value.sum(), wrt, allow_unused=True)
+def _grad(value, wrt, cotangent=None):
+    """The vector-Jacobian product: the gradient of ``sum(cotangent * value)``
+    with respect to the tensor ``wrt`` (``cotangent=None``: of ``sum(value)``).
+
+    The cotangent is autograd's output gradient (``grad_outputs``), in the
+    input's dtype, so PyTorch's own backward formulas apply it.
+    """
+    if cotangent is None:
+        (g,) = torch.autograd.grad(value.sum(), wrt, allow_unused=True)
+    else:
+        c = _float(cotangent, like=wrt)
+        if tuple(c.shape) != tuple(value.shape):
+            raise ValueError(f"cotangent must have the shape of the result, {tuple(value.shape)}, "
+                             f"got shape {tuple(c.shape)}")
+        (g,) = torch.autograd.grad(value, wrt, grad_outputs=c, allow_unused=True)
     if g is None:
         g = torch.zeros_like(wrt)
     return _out(g)
@@ -164,9 +200,9 @@ def logsumexp(z, axis=-1):
     return _out(torch.logsumexp(_float(z), dim=axis))
 
 
-def logsumexp_grad(z, axis=-1):
+def logsumexp_grad(z, axis=-1, *, cotangent=None):
     t = _float(z, grad=True)
-    return _grad(torch.logsumexp(t, dim=axis), t)
+    return _grad(torch.logsumexp(t, dim=axis), t, cotangent)
 
 
 def sigmoid(x):
@@ -189,9 +225,9 @@ def entropy(p, axis=-1, base=None):
     return _out(_entropy(_float(p), axis, base))
 
 
-def entropy_grad(p, axis=-1, base=None):
+def entropy_grad(p, axis=-1, base=None, *, cotangent=None):
     t = _float(p, grad=True)
-    return _grad(_entropy(t, axis, base), t)
+    return _grad(_entropy(t, axis, base), t, cotangent)
 
 
 def _cross_entropy(p, q, axis, eps, base):
@@ -211,9 +247,9 @@ def _wrt_pair(p, q, wrt):
     return P, Q, (P if wrt == "p" else Q)
 
 
-def cross_entropy_grad(p, q, axis=-1, eps=0.0, base=None, wrt="p"):
+def cross_entropy_grad(p, q, axis=-1, eps=0.0, base=None, wrt="p", *, cotangent=None):
     P, Q, w = _wrt_pair(p, q, wrt)
-    return _grad(_cross_entropy(P, Q, axis, eps, base), w)
+    return _grad(_cross_entropy(P, Q, axis, eps, base), w, cotangent)
 
 
 def _kl(p, q, axis, base):
@@ -227,9 +263,9 @@ def kl_divergence(p, q, axis=-1, base=None):
     return _out(_kl(P, _float(q, like=P), axis, base))
 
 
-def kl_divergence_grad(p, q, axis=-1, base=None, wrt="p"):
+def kl_divergence_grad(p, q, axis=-1, base=None, wrt="p", *, cotangent=None):
     P, Q, w = _wrt_pair(p, q, wrt)
-    return _grad(_kl(P, Q, axis, base), w)
+    return _grad(_kl(P, Q, axis, base), w, cotangent)
 
 
 # ---------------------------------------------------------------------------
@@ -263,9 +299,9 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
 
 
 def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                               label_smoothing=0.0, reduction="mean"):
+                               label_smoothing=0.0, reduction="mean", cotangent=None):
     z, zt, yt = _sce_args(logits, target, axis, True)
-    return _grad(_sce(zt, yt, weight, ignore_index, label_smoothing, reduction), z)
+    return _grad(_sce(zt, yt, weight, ignore_index, label_smoothing, reduction), z, cotangent)
 
 
 def _nll(log_probs, target, axis, weight, ignore_index, reduction, grad):
@@ -279,9 +315,9 @@ def nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=None, redu
     return _out(_nll(log_probs, target, axis, weight, ignore_index, reduction, False)[1])
 
 
-def nll_loss_grad(log_probs, target, *, axis=-1, weight=None, ignore_index=None, reduction="mean"):
+def nll_loss_grad(log_probs, target, *, axis=-1, weight=None, ignore_index=None, reduction="mean", cotangent=None):
     lp, out = _nll(log_probs, target, axis, weight, ignore_index, reduction, True)
-    return _grad(out, lp)
+    return _grad(out, lp, cotangent)
 
 
 # ---------------------------------------------------------------------------
@@ -301,9 +337,9 @@ def binary_cross_entropy(probs, target, *, weight=None, eps=0.0, reduction="mean
     return _out(_bce(probs, target, weight, eps, reduction, False)[1])
 
 
-def binary_cross_entropy_grad(probs, target, *, weight=None, eps=0.0, reduction="mean"):
+def binary_cross_entropy_grad(probs, target, *, weight=None, eps=0.0, reduction="mean", cotangent=None):
     p, out = _bce(probs, target, weight, eps, reduction, True)
-    return _grad(out, p)
+    return _grad(out, p, cotangent)
 
 
 def _sbce(logits, target, weight, pos_weight, reduction, grad):
@@ -318,9 +354,10 @@ def sigmoid_binary_cross_entropy(logits, target, *, weight=None, pos_weight=None
     return _out(_sbce(logits, target, weight, pos_weight, reduction, False)[1])
 
 
-def sigmoid_binary_cross_entropy_grad(logits, target, *, weight=None, pos_weight=None, reduction="mean"):
+def sigmoid_binary_cross_entropy_grad(logits, target, *, weight=None, pos_weight=None, reduction="mean",
+                                      cotangent=None):
     z, out = _sbce(logits, target, weight, pos_weight, reduction, True)
-    return _grad(out, z)
+    return _grad(out, z, cotangent)
 
 
 # ---------------------------------------------------------------------------
@@ -337,9 +374,9 @@ def mean_absolute_error(pred, target, *, reduction="mean"):
     return _out(F.l1_loss(x, y, reduction=_reduction(reduction)))
 
 
-def mean_absolute_error_grad(pred, target, *, reduction="mean"):
+def mean_absolute_error_grad(pred, target, *, reduction="mean", cotangent=None):
     x, y = _pair(pred, target, True)
-    return _grad(F.l1_loss(x, y, reduction=_reduction(reduction)), x)
+    return _grad(F.l1_loss(x, y, reduction=_reduction(reduction)), x, cotangent)
 
 
 def mean_squared_error(pred, target, *, reduction="mean"):
@@ -347,9 +384,9 @@ def mean_squared_error(pred, target, *, reduction="mean"):
     return _out(F.mse_loss(x, y, reduction=_reduction(reduction)))
 
 
-def mean_squared_error_grad(pred, target, *, reduction="mean"):
+def mean_squared_error_grad(pred, target, *, reduction="mean", cotangent=None):
     x, y = _pair(pred, target, True)
-    return _grad(F.mse_loss(x, y, reduction=_reduction(reduction)), x)
+    return _grad(F.mse_loss(x, y, reduction=_reduction(reduction)), x, cotangent)
 
 
 def root_mean_squared_error(pred, target):
@@ -357,9 +394,9 @@ def root_mean_squared_error(pred, target):
     return _out(torch.sqrt(F.mse_loss(x, y, reduction="mean")))
 
 
-def root_mean_squared_error_grad(pred, target):
+def root_mean_squared_error_grad(pred, target, *, cotangent=None):
     x, y = _pair(pred, target, True)
-    return _grad(torch.sqrt(F.mse_loss(x, y, reduction="mean")), x)
+    return _grad(torch.sqrt(F.mse_loss(x, y, reduction="mean")), x, cotangent)
 
 
 def huber_loss(pred, target, *, delta=1.0, reduction="mean"):
@@ -367,9 +404,9 @@ def huber_loss(pred, target, *, delta=1.0, reduction="mean"):
     return _out(F.huber_loss(x, y, reduction=_reduction(reduction), delta=float(delta)))
 
 
-def huber_loss_grad(pred, target, *, delta=1.0, reduction="mean"):
+def huber_loss_grad(pred, target, *, delta=1.0, reduction="mean", cotangent=None):
     x, y = _pair(pred, target, True)
-    return _grad(F.huber_loss(x, y, reduction=_reduction(reduction), delta=float(delta)), x)
+    return _grad(F.huber_loss(x, y, reduction=_reduction(reduction), delta=float(delta)), x, cotangent)
 
 
 def smooth_l1_loss(pred, target, *, beta=1.0, reduction="mean"):
@@ -377,9 +414,9 @@ def smooth_l1_loss(pred, target, *, beta=1.0, reduction="mean"):
     return _out(F.smooth_l1_loss(x, y, reduction=_reduction(reduction), beta=float(beta)))
 
 
-def smooth_l1_loss_grad(pred, target, *, beta=1.0, reduction="mean"):
+def smooth_l1_loss_grad(pred, target, *, beta=1.0, reduction="mean", cotangent=None):
     x, y = _pair(pred, target, True)
-    return _grad(F.smooth_l1_loss(x, y, reduction=_reduction(reduction), beta=float(beta)), x)
+    return _grad(F.smooth_l1_loss(x, y, reduction=_reduction(reduction), beta=float(beta)), x, cotangent)
 
 
 # ---------------------------------------------------------------------------
@@ -402,7 +439,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
 
 
 def ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean",
-                  zero_infinity=False):
+                  zero_infinity=False, cotangent=None):
     lp, out = _ctc(log_probs, targets, input_lengths, target_lengths, blank, reduction,
                    zero_infinity, True)
-    return _grad(out, lp)
+    return _grad(out, lp, cotangent)

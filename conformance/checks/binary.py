@@ -3,15 +3,20 @@
 Functions: ``binary_cross_entropy`` (from probabilities),
 ``sigmoid_binary_cross_entropy`` (from logits) and their ``_grad`` functions.
 
-Budgets: a loss is judged in ulps of the input dtype at ``max(|expected|, 1)``
-(``floor=1``: tiny absolute errors count in absolute terms) scaled by
-``1 + cond``.  For the logits form ``cond`` allows for the rounding of a stable
-formula of the kind ``max(x, 0) - x y + log1p(exp(-|x|))``, whose error grows
-with ``|x|``: per element ``(|x| + 1)(pw y + (1 - y) + 1) / max(|l|, 1)``; the
-reductions add the condition of the sum.  Gradients are judged at the natural
-scale of each element (``w * scale * (|a| + |b|)`` for a difference ``a - b``),
-so the cancellation in ``sigmoid(x) - y`` is allowed for but a wrong sign or
-factor is not.
+The worked examples, special values and invalid inputs are rows of
+``conformance/cases/binary.toml``, the hard cases golden rows
+(``conformance/golden/binary.jsonl``).
+
+Budgets (registered once per function with
+:func:`conformance.budgets.condition`): a loss is judged at ``max(|l|, 1)``
+(``floor = 1``); for the logits form the rounding error of a stable formula of
+the kind ``max(x, 0) - x y + log1p(exp(-|x|))`` grows with ``|x|``, per element
+``a_n = w (|x| + 1)(pw y + (1 - y) + 1)``; for probabilities
+``a_n = w (y |log(p + eps)| + (1 - y) |log(1 - p + eps)| + 1)``; the
+reductions add the summation by :func:`conformance.budgets.reduced_cond`.
+Gradients are judged at the natural scale of each element
+(``w * scale * (|a| + |b|)`` for a difference ``a - b``), so the cancellation
+in ``sigmoid(x) - y`` is allowed for but a wrong sign or factor is not.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from conformance.checks._common import call as _call, finite_floats as _floats, check_golden
+from conformance.budgets import condition, reduced_cond
+from conformance.checks._common import call as _call, finite_floats as _floats
 from conformance.context import format_call
 from conformance.registry import check
 
@@ -29,15 +35,11 @@ BCE = "binary_cross_entropy"
 SBCE = "sigmoid_binary_cross_entropy"
 INF = np.inf
 
-# The first source document's softmax outputs and one-hot label (class 2).
-SOURCE_OUTPUTS = np.array([0.03, 0.05, 0.8, 0.1, 0.02])
-SOURCE_LABEL = np.array([0.0, 0.0, 1.0, 0.0, 0.0])
 
 
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
-
 
 
 def _kw(**kwargs):
@@ -64,42 +66,60 @@ def _scale(w, reduction):
     return 1.0 / s if s > 0 else 1.0
 
 
-def _reduced_cond(per_cond, per_value, w, expected, reduction):
-    """Condition of a reduced loss: per-element conditions (relative to
-    ``max(|l|, 1)``) plus the summation, relative to ``max(|expected|, 1)``."""
-    with np.errstate(all="ignore"):
-        lv = np.where(np.isfinite(per_value), np.abs(per_value), 0.0)
-        pc = np.where(np.isfinite(per_cond), per_cond, 0.0)
-        if reduction == "none":
-            return pc
-        n = max(lv.size, 1)
-        total = float(np.sum(w * pc * np.maximum(lv, 1.0)) + n * np.sum(w * lv))
-        if reduction == "mean":
-            d = float(np.sum(w))
-            total = 2.0 * total / d if d > 0 else 0.0
-        e = float(expected)
-        return np.float64(total / max(abs(e) if math.isfinite(e) else 1.0, 1.0))
-
-
-def _sbce_cond(x, y, kwargs, expected, ref):
+def _pos_weights(kwargs, shape):
     pw = kwargs.get("pos_weight")
-    pwb = 1.0 if pw is None else np.broadcast_to(np.asarray(pw, dtype=np.float64), y.shape)
+    return 1.0 if pw is None else np.broadcast_to(np.asarray(pw, dtype=np.float64), shape)
+
+
+@condition(SBCE)
+def _sbce_budget(args, kwargs, expected):
+    import reference
+
+    x, y = args[0], np.asarray(args[1], dtype=np.float64)
+    w = _weights(kwargs, y.shape)
+    per = np.asarray(reference.sigmoid_binary_cross_entropy(x, y, **{**kwargs, "reduction": "none"}))
     with np.errstate(all="ignore"):
-        per = np.asarray(ref.sigmoid_binary_cross_entropy(x, y, **{**_kw(pos_weight=pw), "reduction": "none"}))
         xa = np.where(np.isfinite(x), np.abs(x), 0.0)
-        pc = (xa + 1.0) * (pwb * y + (1.0 - y) + 1.0) / np.maximum(np.where(np.isfinite(per), per, 0.0), 1.0)
-    return _reduced_cond(pc, per, _weights(kwargs, y.shape), expected, kwargs.get("reduction", "mean"))
+        a_n = w * (xa + 1.0) * (_pos_weights(kwargs, y.shape) * y + (1.0 - y) + 1.0)
+    return 1.0, reduced_cond(a_n, per, expected, kwargs.get("reduction", "mean"), w_sum=float(np.sum(w)))
 
 
-def _bce_cond(p, y, kwargs, expected, ref):
+@condition(BCE)
+def _bce_budget(args, kwargs, expected):
+    import reference
+
+    p, y = args[0], np.asarray(args[1], dtype=np.float64)
     eps = kwargs.get("eps", 0.0)
+    w = _weights(kwargs, y.shape)
+    per = np.asarray(reference.binary_cross_entropy(p, y, **{**kwargs, "reduction": "none"}))
     with np.errstate(all="ignore"):
-        per = np.asarray(ref.binary_cross_entropy(p, y, **_kw(eps=eps, reduction="none")))
         lp = np.abs(np.log(p + eps))
         lq = np.abs(np.log1p(eps - p))
         terms = np.where(y > 0, y * lp, 0.0) + np.where(y < 1, (1 - y) * lq, 0.0)
-        pc = (terms + 1.0) / np.maximum(np.where(np.isfinite(per), per, 0.0), 1.0)
-    return _reduced_cond(pc, per, _weights(kwargs, y.shape), expected, kwargs.get("reduction", "mean"))
+        a_n = w * (terms + 1.0)
+    return 1.0, reduced_cond(a_n, per, expected, kwargs.get("reduction", "mean"), w_sum=float(np.sum(w)))
+
+
+@condition(BCE + "_grad")
+def _bce_grad_budget(args, kwargs, expected):
+    """``-y/(p+eps) + (1-y)/(1-p+eps)`` at the scale of its two terms (times ``w``
+    and the mean's ``1/sum(w)``), with the rounding of each (``cond = 1``)."""
+    p, y = args[0], np.asarray(args[1], dtype=np.float64)
+    eps = kwargs.get("eps", 0.0)
+    w = _weights(kwargs, y.shape)
+    with np.errstate(all="ignore"):
+        mag = w * _scale(w, kwargs.get("reduction", "mean")) * (y / (p + eps) + (1 - y) / (1 - p + eps))
+    return _finite(mag), 1.0
+
+
+@condition(SBCE + "_grad")
+def _sbce_grad_budget(args, kwargs, expected):
+    """The terms of either closed form, ``-pw y s(-x) + (1 - y) s(x)`` or
+    ``s(x) (1 + (pw - 1) y) - pw y``: a rounding of ``1 + (pw - 1) y`` is fair."""
+    y = np.asarray(args[1], dtype=np.float64)
+    w = _weights(kwargs, y.shape)
+    mag = w * _scale(w, kwargs.get("reduction", "mean")) * (1.0 + (_pos_weights(kwargs, y.shape) + 1.0) * y)
+    return _finite(mag), 1.0
 
 
 def _finite(a):
@@ -110,7 +130,6 @@ def _finite(a):
 # ---------------------------------------------------------------------------
 # strategies
 # ---------------------------------------------------------------------------
-
 
 
 @st.composite
@@ -183,46 +202,6 @@ def sbce_case(draw, reductions=None, bound=None):
 
 
 # ---------------------------------------------------------------------------
-# examples
-# ---------------------------------------------------------------------------
-
-@check("bce.example.definition", function=BCE, clause="bce.def", kind="example",
-       description="p = 0.8: -ln 0.8 for y = 1, -ln 0.2 for y = 0; the mean of N terms divides by N")
-def _(fn, ctx):
-    p = np.array([0.8, 0.8])
-    y = np.array([1.0, 0.0])
-    got, call = _call(ctx, fn, BCE, (p, y), {"reduction": "none"})
-    ctx.assert_close(got, [-math.log(0.8), -math.log(0.2)], call=call, ulps=4, floor=1.0)
-    got, call = _call(ctx, fn, BCE, (p, y), {})
-    ctx.assert_close(got, (-math.log(0.8) - math.log(0.2)) / 2, call=call, ulps=4, floor=1.0)
-
-
-@check("bce.example.multilabel", function=BCE, clause="bce.multilabel", kind="example",
-       description="the source's 'categorical' formula with a (1-y)log(1-q) term is binary CE summed over classes")
-def _(fn, ctx):
-    got, call = _call(ctx, fn, BCE, (SOURCE_OUTPUTS, SOURCE_LABEL), {"reduction": "sum"})
-    expected = -(math.log(0.8) + math.log1p(-0.03) + math.log1p(-0.05) + math.log1p(-0.1) + math.log1p(-0.02))
-    ctx.assert_close(got, expected, call=call, ulps=8, floor=1.0)
-    # ... which is not categorical cross entropy (-ln 0.8 = 0.22314355...).
-    ctx.assert_true(float(got) > -math.log(0.8) + 0.1,
-                    "the multi-label sum must exceed categorical CE by -sum log(1 - q_c) over c != 2", call=call)
-
-
-@check("bce.example.eps", function=BCE, clause="bce.eps", kind="example",
-       description="eps = 1e-7 inside both logs: p = 0 with y = 1 and p = 1 with y = 0 give -ln 1e-7")
-def _(fn, ctx):
-    got, call = _call(ctx, fn, BCE, (np.array([0.0, 1.0]), np.array([1.0, 0.0])), {"eps": 1e-7, "reduction": "none"})
-    ctx.assert_close(got, [-math.log(1e-7)] * 2, call=call, ulps=4, floor=1.0)
-
-
-@check("sbce.example.naive-fails", function=SBCE, clause="sbce.def", kind="example",
-       description="x = -800, y = 1 gives 800 (the naive -log(sigmoid(x)) gives inf); x = 0 gives ln 2")
-def _(fn, ctx):
-    got, call = _call(ctx, fn, SBCE, (np.array([-800.0, 0.0, 0.0]), np.array([1.0, 1.0, 0.0])), {"reduction": "none"})
-    ctx.assert_close(got, [800.0, math.log(2), math.log(2)], call=call, ulps=4, floor=1.0)
-
-
-# ---------------------------------------------------------------------------
 # values against the reference
 # ---------------------------------------------------------------------------
 
@@ -233,22 +212,32 @@ def _(fn, ctx):
         p, y, kwargs = case
         expected = ctx.reference.binary_cross_entropy(p, y, **kwargs)
         got, call = _call(ctx, fn, BCE, (p, y), kwargs)
-        ctx.assert_close(got, expected, call=call, floor=1.0, cond=_bce_cond(p, y, kwargs, expected, ctx.reference))
+        ctx.expect(BCE, (p, y), kwargs, got, expected, call=call)
     ctx.property(bce_case(), body)
+
+
+# A fixed batch for the weight options: element-wise weights broadcast from a
+# row, a column, a scalar and the full shape.
+P23 = np.array([[0.2, 0.7, 0.9], [0.5, 0.1, 0.6]])
+Y23 = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])
+X23 = np.array([[-2.0, 0.5, 3.0], [1.0, -0.5, 0.0]])
+WEIGHTS23 = (np.array([0.5, 2.0, 1.0]), np.array([[3.0], [0.25]]), np.array(2.0),
+             np.array([[1.0, 0.0, 2.0], [0.5, 0.5, 4.0]]))
 
 
 @check("bce.value.weight", function=BCE, clause="bce.weight", kind="value",
        description="'none' is w*l, 'mean' is sum(w*l)/sum(w) with weight broadcast (row, column, scalar, full)")
 def _(fn, ctx):
-    p = np.array([[0.2, 0.7, 0.9], [0.5, 0.1, 0.6]])
-    y = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])
-    unweighted = ctx.reference.binary_cross_entropy(p, y, reduction="none")
-    for w in (np.array([0.5, 2.0, 1.0]), np.array([[3.0], [0.25]]), np.array(2.0), np.array([[1.0, 0.0, 2.0], [0.5, 0.5, 4.0]])):
-        wb = np.broadcast_to(w, y.shape)
-        got, call = _call(ctx, fn, BCE, (p, y), {"weight": w, "reduction": "none"})
-        ctx.assert_close(got, wb * unweighted, call=call, ulps=4, floor=1.0)
-        got, call = _call(ctx, fn, BCE, (p, y), {"weight": w})
-        ctx.assert_close(got, np.sum(wb * unweighted) / np.sum(wb), call=call, ulps=16, floor=1.0)
+    unweighted = ctx.reference.binary_cross_entropy(P23, Y23, reduction="none")
+
+    def body(case):
+        w, reduction = case
+        wb = np.broadcast_to(w, Y23.shape)
+        kwargs = {"weight": w, "reduction": reduction}
+        got, call = _call(ctx, fn, BCE, (P23, Y23), kwargs)
+        expected = wb * unweighted if reduction == "none" else np.sum(wb * unweighted) / np.sum(wb)
+        ctx.expect(BCE, (P23, Y23), kwargs, got, expected, call=call)
+    ctx.subcases([(w, r) for w in WEIGHTS23 for r in ("none", "mean")], body)
 
 
 @check("sbce.value.options", function=SBCE, clause="sbce.def", kind="value",
@@ -258,70 +247,46 @@ def _(fn, ctx):
         x, y, kwargs = case
         expected = ctx.reference.sigmoid_binary_cross_entropy(x, y, **kwargs)
         got, call = _call(ctx, fn, SBCE, (x, y), kwargs)
-        ctx.assert_close(got, expected, call=call, floor=1.0, cond=_sbce_cond(x, y, kwargs, expected, ctx.reference))
+        ctx.expect(SBCE, (x, y), kwargs, got, expected, call=call)
     ctx.property(sbce_case(), body)
+
+
+def _softplus(v):
+    return np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))
 
 
 @check("sbce.value.pos-weight", function=SBCE, clause="sbce.pos-weight", kind="value",
        description="pos_weight (one per class, last axis) multiplies only y*softplus(-x) and stays out of the mean")
 def _(fn, ctx):
-    x = np.array([[-2.0, 0.5, 3.0], [1.0, -0.5, 0.0]])
-    y = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])
     pw = np.array([3.0, 1.0, 0.5])
-    sp = lambda v: np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))
-    per = pw * y * sp(-x) + (1 - y) * sp(x)
-    got, call = _call(ctx, fn, SBCE, (x, y), {"pos_weight": pw, "reduction": "none"})
-    ctx.assert_close(got, per, call=call, ulps=8, floor=1.0)
-    got, call = _call(ctx, fn, SBCE, (x, y), {"pos_weight": pw})
-    ctx.assert_close(got, np.sum(per) / 6.0, call=call, ulps=16, floor=1.0)
+    per = pw * Y23 * _softplus(-X23) + (1 - Y23) * _softplus(X23)
+
+    def body(reduction):
+        kwargs = {"pos_weight": pw, "reduction": reduction}
+        got, call = _call(ctx, fn, SBCE, (X23, Y23), kwargs)
+        ctx.expect(SBCE, (X23, Y23), kwargs, got, per if reduction == "none" else np.sum(per) / 6.0, call=call)
+    ctx.subcases(("none", "mean"), body)
 
 
 @check("sbce.value.weight", function=SBCE, clause="sbce.weight", kind="value",
        description="weight is the sample weight: 'none' is w*l, 'mean' divides by sum(w)")
 def _(fn, ctx):
-    x = np.array([[-2.0, 0.5, 3.0], [1.0, -0.5, 0.0]])
-    y = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])
     w = np.array([[2.0], [0.5]])
-    unweighted = ctx.reference.sigmoid_binary_cross_entropy(x, y, reduction="none")
-    wb = np.broadcast_to(w, y.shape)
-    got, call = _call(ctx, fn, SBCE, (x, y), {"weight": w, "reduction": "none"})
-    ctx.assert_close(got, wb * unweighted, call=call, ulps=4, floor=1.0)
-    got, call = _call(ctx, fn, SBCE, (x, y), {"weight": w})
-    ctx.assert_close(got, np.sum(wb * unweighted) / 7.5, call=call, ulps=16, floor=1.0)
+    wb = np.broadcast_to(w, Y23.shape)
+    per = wb * ctx.reference.sigmoid_binary_cross_entropy(X23, Y23, reduction="none")
+
+    def body(reduction):
+        kwargs = {"weight": w, "reduction": reduction}
+        got, call = _call(ctx, fn, SBCE, (X23, Y23), kwargs)
+        ctx.expect(SBCE, (X23, Y23), kwargs, got, per if reduction == "none" else np.sum(per) / 7.5, call=call)
+    ctx.subcases(("none", "mean"), body)
 
 
 # ---------------------------------------------------------------------------
-# golden
+# special values that ask for relative accuracy
 # ---------------------------------------------------------------------------
-
-def _golden(fn, ctx, function):
-    check_golden(fn, ctx, "binary", function, default_clause="bce.accuracy")
-
-
-@check("bce.golden", function=BCE, clause="bce.accuracy", kind="golden",
-       description="probabilities 0, 1, 1e-300, 1-1e-15 with hard and soft targets against mpmath")
-def _(fn, ctx):
-    _golden(fn, ctx, BCE)
-
-
-@check("sbce.golden", function=SBCE, clause="sbce.accuracy", kind="golden",
-       description="logits ±1e4, ±1e308, ±inf and confident x = 40, 300, 700 against mpmath")
-def _(fn, ctx):
-    _golden(fn, ctx, SBCE)
-
-
-# ---------------------------------------------------------------------------
-# special values
-# ---------------------------------------------------------------------------
-
-@check("bce.special.zero-one", function=BCE, clause="bce.special.zero-one", kind="special",
-       description="0 log 0 = 0: p = y in {0, 1} gives 0; p = 0 or 1 against any other target gives +inf (eps = 0)")
-def _(fn, ctx):
-    p = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
-    y = np.array([0.0, 1.0, 1.0, 0.0, 0.5, 0.5])
-    got, call = _call(ctx, fn, BCE, (p, y), {"reduction": "none"})
-    ctx.assert_close(got, [0.0, 0.0, INF, INF, INF, INF], call=call, floor=1.0)
-
+# Not table rows: these clauses ask for a tiny loss to its relative accuracy,
+# which the function's budget (absolute below 1, floor = 1) cannot state.
 
 @check("bce.special.tiny", function=BCE, clause="bce.special.tiny", kind="special",
        description="p = 1e-300, y = 0 gives 1e-300 (not 0); p = 1 - 1e-15, y = 1 gives -log(1 - 1e-15)")
@@ -333,35 +298,11 @@ def _(fn, ctx):
     ctx.assert_close(got, [-math.log(p)], call=call, ulps=4, floor=0.0)
 
 
-@check("bce.special.nan", function=BCE, clause="bce.special.nan", kind="special",
-       description="NaN probability or target gives NaN for that element")
-def _(fn, ctx):
-    got, call = _call(ctx, fn, BCE, (np.array([np.nan, 0.5, 0.5]), np.array([0.0, np.nan, 1.0])), {"reduction": "none"})
-    ctx.assert_close(got, [np.nan, np.nan, math.log(2)], call=call, floor=1.0)
-
-
-@check("bce.special.zero-weight", function=BCE, clause="bce.weight", kind="special",
-       description="an element of weight 0 contributes 0 even where its loss is +inf")
-def _(fn, ctx):
-    p, y, w = np.array([0.0, 0.5]), np.array([1.0, 1.0]), np.array([0.0, 1.0])
-    got, call = _call(ctx, fn, BCE, (p, y), {"weight": w, "reduction": "none"})
-    ctx.assert_close(got, [0.0, math.log(2)], call=call, floor=1.0)
-    got, call = _call(ctx, fn, BCE, (p, y), {"weight": w})
-    ctx.assert_close(got, math.log(2), call=call, floor=1.0)
-
-
-@check("sbce.special.inf", function=SBCE, clause="sbce.special.inf", kind="special",
-       description="x = +inf: 0 for y = 1, +inf for y = 0 or 0.5; x = -inf mirrored")
-def _(fn, ctx):
-    x = np.array([INF, INF, INF, -INF, -INF, -INF])
-    y = np.array([1.0, 0.0, 0.5, 0.0, 1.0, 0.5])
-    got, call = _call(ctx, fn, SBCE, (x, y), {"reduction": "none"})
-    ctx.assert_close(got, [0.0, INF, INF, 0.0, INF, INF], call=call, floor=1.0)
-
-
 @check("sbce.special.huge", function=SBCE, clause="sbce.special.huge", kind="special",
        description="logits ±1e4 and ±1e308 give their exact values |x| or 0 without overflow")
 def _(fn, ctx):
+    # Not a table row: the function's budget grows with |x| (up to 1e308 here),
+    # while this clause asks for the exact values.
     x = np.array([1e4, -1e4, 1e308, -1e308, 1e308, -1e308, 1e4])
     y = np.array([0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.5])
     got, call = _call(ctx, fn, SBCE, (x, y), {"reduction": "none"})
@@ -376,13 +317,6 @@ def _(fn, ctx):
     # log1p(e^-x) = e^-x (1 - e^-x/2 + ...): e^-x to the last bit for these x.
     ctx.assert_close(got, [math.log1p(math.exp(-40.0)), math.exp(-300.0), math.exp(-700.0)],
                      call=call, ulps=8, floor=0.0)
-
-
-@check("sbce.special.nan", function=SBCE, clause="sbce.special.nan", kind="special",
-       description="NaN logit gives NaN for that element only")
-def _(fn, ctx):
-    got, call = _call(ctx, fn, SBCE, (np.array([np.nan, 0.0]), np.array([1.0, 1.0])), {"reduction": "none"})
-    ctx.assert_close(got, [np.nan, math.log(2)], call=call, floor=1.0)
 
 
 # ---------------------------------------------------------------------------
@@ -426,7 +360,7 @@ def _(fn, ctx):
 
 
 # ---------------------------------------------------------------------------
-# gradients
+# gradients: against the spec's gradient (the reference, closed forms)
 # ---------------------------------------------------------------------------
 
 @check("bce.gradient.value", function=BCE + "_grad", clause="bce.gradient", kind="gradient",
@@ -436,11 +370,7 @@ def _(fn, ctx):
         p, y, kwargs = case
         expected = ctx.reference.binary_cross_entropy_grad(p, y, **kwargs)
         got, call = _call(ctx, fn, BCE + "_grad", (p, y), kwargs)
-        eps = kwargs.get("eps", 0.0)
-        w = _weights(kwargs, y.shape)
-        with np.errstate(all="ignore"):
-            mag = w * _scale(w, kwargs.get("reduction", "mean")) * (y / (p + eps) + (1 - y) / (1 - p + eps))
-        ctx.assert_close(got, expected, call=call, ulps=16, floor=_finite(mag), cond=1.0)
+        ctx.expect(BCE + "_grad", (p, y), kwargs, got, expected, call=call)
     ctx.property(bce_case(), body)
 
 
@@ -449,10 +379,14 @@ def _(fn, ctx):
 def _(fn, ctx):
     p = np.array([0.25, 0.5, 0.0, 1.0, 0.0, 1.0])
     y = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0])
-    got, call = _call(ctx, fn, BCE + "_grad", (p, y), {"reduction": "sum"})
-    ctx.assert_close(got, [-4.0, 2.0, 1.0, -1.0, -INF, INF], call=call, ulps=2, floor=1.0)
-    got, call = _call(ctx, fn, BCE + "_grad", (p[:3], y[:3]), {})
-    ctx.assert_close(got, np.array([-4.0, 2.0, 1.0]) / 3, call=call, ulps=2, floor=1.0)
+    cases = [((p, y), {"reduction": "sum"}, np.array([-4.0, 2.0, 1.0, -1.0, -INF, INF])),
+             ((p[:3], y[:3]), {}, np.array([-4.0, 2.0, 1.0]) / 3)]
+
+    def body(case):
+        args, kwargs, expected = case
+        got, call = _call(ctx, fn, BCE + "_grad", args, kwargs)
+        ctx.expect(BCE + "_grad", args, kwargs, got, expected, call=call)
+    ctx.subcases(cases, body)
 
 
 @check("sbce.gradient.value", function=SBCE + "_grad", clause="sbce.gradient", kind="gradient",
@@ -462,26 +396,23 @@ def _(fn, ctx):
         x, y, kwargs = case
         expected = ctx.reference.sigmoid_binary_cross_entropy_grad(x, y, **kwargs)
         got, call = _call(ctx, fn, SBCE + "_grad", (x, y), kwargs)
-        w = _weights(kwargs, y.shape)
-        pw = kwargs.get("pos_weight")
-        pwb = 1.0 if pw is None else np.broadcast_to(pw, y.shape)
-        # The scale of the terms of either closed form, -pw y s(-x) + (1 - y) s(x)
-        # or s(x) (1 + (pw - 1) y) - pw y: a rounding of 1 + (pw - 1) y is fair.
-        mag = w * _scale(w, kwargs.get("reduction", "mean")) * (1.0 + (pwb + 1.0) * y)
-        ctx.assert_close(got, expected, call=call, ulps=16, floor=_finite(mag), cond=1.0)
+        ctx.expect(SBCE + "_grad", (x, y), kwargs, got, expected, call=call)
     ctx.property(sbce_case(), body)
 
 
 @check("sbce.gradient.limits", function=SBCE + "_grad", clause="sbce.gradient", kind="gradient",
        description="sigmoid(x) - y at x = 0, ±inf, ±1e308; pos_weight 3 at x = 0, y = 0.5 gives -0.5")
 def _(fn, ctx):
-    x = np.array([0.0, INF, -INF, INF, -INF, 1e308, -1e308])
-    y = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.5, 0.5])
-    got, call = _call(ctx, fn, SBCE + "_grad", (x, y), {"reduction": "none"})
-    ctx.assert_close(got, [-0.5, 0.0, -1.0, 1.0, 0.0, 0.5, -0.5], call=call, ulps=2, floor=1.0)
-    got, call = _call(ctx, fn, SBCE + "_grad", (np.array([0.0]), np.array([0.5])),
-                      {"pos_weight": np.array([3.0]), "reduction": "sum"})
-    ctx.assert_close(got, [-0.5], call=call, ulps=2, floor=1.0)
+    cases = [((np.array([0.0, INF, -INF, INF, -INF, 1e308, -1e308]), np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.5, 0.5])),
+              {"reduction": "none"}, np.array([-0.5, 0.0, -1.0, 1.0, 0.0, 0.5, -0.5])),
+             ((np.array([0.0]), np.array([0.5])), {"pos_weight": np.array([3.0]), "reduction": "sum"},
+              np.array([-0.5]))]
+
+    def body(case):
+        args, kwargs, expected = case
+        got, call = _call(ctx, fn, SBCE + "_grad", args, kwargs)
+        ctx.expect(SBCE + "_grad", args, kwargs, got, expected, call=call)
+    ctx.subcases(cases, body)
 
 
 # ---------------------------------------------------------------------------
@@ -503,10 +434,9 @@ def _(fn, ctx):
         p, y, kwargs = case
         p32, y32, kw32 = p.astype(np.float32), y.astype(np.float32), _to32(kwargs)
         got, call = _call(ctx, fn, BCE, (p32, y32), kw32)
-        p64, y64, kw64 = p32.astype(np.float64), y32.astype(np.float64), _to64(kw32)
-        expected = ctx.reference.binary_cross_entropy(p64, y64, **kw64)
-        ctx.assert_close(got, expected, call=call, floor=1.0, dtype=np.float32,
-                         cond=_bce_cond(p64, y64, kw64, expected, ctx.reference))
+        args64, kw64 = (p32.astype(np.float64), y32.astype(np.float64)), _to64(kw32)
+        expected = ctx.reference.binary_cross_entropy(*args64, **kw64)
+        ctx.expect(BCE, args64, kw64, got, expected, call=call, dtype=np.float32)
     ctx.property(bce_case(), body)
 
 
@@ -518,7 +448,7 @@ def _(fn, ctx):
     got, call = _call(ctx, fn, BCE, (p, y), {"reduction": "none"})
     ctx.assert_true(np.asarray(got).dtype == np.float64, f"float64 input gave dtype {np.asarray(got).dtype}", call=call)
     expected = ctx.reference.binary_cross_entropy(p, y, reduction="none")
-    ctx.assert_close(got, expected, call=call, ulps=16, floor=1.0)
+    ctx.expect(BCE, (p, y), {"reduction": "none"}, got, expected, call=call)
 
 
 @check("sbce.dtype.float32", function=SBCE, clause="sbce.accuracy", kind="dtype",
@@ -528,10 +458,9 @@ def _(fn, ctx):
         x, y, kwargs = case
         x32, y32, kw32 = x.astype(np.float32), y.astype(np.float32), _to32(kwargs)
         got, call = _call(ctx, fn, SBCE, (x32, y32), kw32)
-        x64, y64, kw64 = x32.astype(np.float64), y32.astype(np.float64), _to64(kw32)
-        expected = ctx.reference.sigmoid_binary_cross_entropy(x64, y64, **kw64)
-        ctx.assert_close(got, expected, call=call, floor=1.0, dtype=np.float32,
-                         cond=_sbce_cond(x64, y64, kw64, expected, ctx.reference))
+        args64, kw64 = (x32.astype(np.float64), y32.astype(np.float64)), _to64(kw32)
+        expected = ctx.reference.sigmoid_binary_cross_entropy(*args64, **kw64)
+        ctx.expect(SBCE, args64, kw64, got, expected, call=call, dtype=np.float32)
     ctx.property(sbce_case(), body)
 
 
@@ -542,37 +471,5 @@ def _(fn, ctx):
     y = np.array([1.0, 0.0, 0.75])
     got, call = _call(ctx, fn, SBCE, (x, y), {"reduction": "none"})
     ctx.assert_true(np.asarray(got).dtype == np.float64, f"float64 input gave dtype {np.asarray(got).dtype}", call=call)
-    ctx.assert_close(got, ctx.reference.sigmoid_binary_cross_entropy(x, y, reduction="none"),
-                     call=call, ulps=16, floor=1.0)
-
-
-# ---------------------------------------------------------------------------
-# invalid input
-# ---------------------------------------------------------------------------
-
-def _invalid(ctx, fn, name, args, kwargs):
-    ctx.assert_raises_or_nan(fn, args, kwargs, call=format_call(name, args, kwargs))
-
-
-@check("bce.invalid.domain", function=BCE, clause="bce.invalid", kind="invalid",
-       description="probs or target outside [0, 1], eps < 0, shape mismatch, unknown reduction raise (or NaN)")
-def _(fn, ctx):
-    p, y = np.array([0.5, 0.2]), np.array([1.0, 0.0])
-    _invalid(ctx, fn, BCE, (np.array([1.5, 0.2]), y), {})
-    _invalid(ctx, fn, BCE, (np.array([-0.5, 0.2]), y), {})
-    _invalid(ctx, fn, BCE, (p, np.array([2.0, 0.0])), {})
-    _invalid(ctx, fn, BCE, (p, np.array([-1.0, 0.0])), {})
-    _invalid(ctx, fn, BCE, (p, y), {"eps": -0.1})
-    _invalid(ctx, fn, BCE, (p, np.array([1.0, 0.0, 1.0])), {})
-    _invalid(ctx, fn, BCE, (p, y), {"reduction": "avg"})
-
-
-@check("sbce.invalid.domain", function=SBCE, clause="sbce.invalid", kind="invalid",
-       description="target outside [0, 1], shape mismatch, non-broadcasting pos_weight, unknown reduction raise (or NaN)")
-def _(fn, ctx):
-    x, y = np.array([[0.5, -0.2]]), np.array([[1.0, 0.0]])
-    _invalid(ctx, fn, SBCE, (x, np.array([[1.0, -0.5]])), {})
-    _invalid(ctx, fn, SBCE, (x, np.array([[1.5, 0.0]])), {})
-    _invalid(ctx, fn, SBCE, (x, np.array([[1.0, 0.0, 1.0]])), {})
-    _invalid(ctx, fn, SBCE, (x, y), {"pos_weight": np.array([1.0, 2.0, 3.0])})
-    _invalid(ctx, fn, SBCE, (x, y), {"reduction": "avg"})
+    ctx.expect(SBCE, (x, y), {"reduction": "none"}, got,
+               ctx.reference.sigmoid_binary_cross_entropy(x, y, reduction="none"), call=call)

@@ -3,20 +3,29 @@
 Functions: ``ctc_loss``, ``ctc_loss_grad``, ``ctc_collapse`` and
 ``ctc_path_probability``.
 
+The worked examples, special values, empty arrays, refused inputs and golden
+vectors are rows (``conformance/cases/ctc.toml`` and the generated
+``conformance/golden/ctc.jsonl``), each a check of its own.  This module keeps
+what is not a row: values against the reference over generated inputs,
+identities and properties, gradients against the reference gradient, and
+registers the budget of every function once.
+
 Inputs are normalised log-probabilities (``log_softmax`` of random logits)
-unless a check is about something else (unnormalised input, ``-inf`` entries,
-padding garbage), so that a framework that normalises its input itself is
-compared on what it claims.  The generated value checks draw only feasible
-alignments and the reductions ``"none"``/``"sum"``: impossible alignments and
-``"mean"`` have checks of their own, so that one documented difference does
-not hide the others.
+unless a check is about something else (unnormalised input, padding garbage),
+so that a framework that normalises its input itself is compared on what it
+claims.  The generated value checks draw only feasible alignments and the
+reductions ``"none"``/``"sum"``: impossible alignments and ``"mean"`` have
+checks of their own, so that one documented difference does not hide the
+others.
 
 Budgets: ``ulps * (1 + cond)`` float ulps at ``max(|l|, 1)`` with, per
 sequence, ``cond = (T_n + 1)(1 + A_n) / max(|l_n|, 1)`` and ``A_n`` the sum
 over its frames of the largest |log-probability| among the classes of its
 extended label (the log-space recursion rounds a few times per frame, each
-time relative to the running sum of log-probabilities).  Gradients are judged
-at scale 1 (posteriors lie in [0, 1]) with ``cond = (T_n + 1)(1 + A_n)``.
+time relative to the running sum of log-probabilities), plus the summation's
+share for ``"sum"`` and ``"mean"`` (:func:`conformance.budgets.reduced_cond`).
+Gradients are judged at scale 1 (posteriors lie in [0, 1]; ``1/N`` under
+``"mean"``) with ``cond = (T_n + 1)(1 + A_n)``.
 """
 
 from __future__ import annotations
@@ -27,18 +36,21 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
+import reference
+from conformance.budgets import condition, judge, reduced_cond
 from conformance.checks._common import call as _call
-from conformance.checks._common import finite_floats as _floats, reduced_cond
+from conformance.checks._common import finite_floats as _floats
 from conformance.context import format_call
-from conformance.golden import load as load_golden
-from conformance.registry import Skip, check
+from conformance.registry import check
 
 CTC = "ctc_loss"
 GRAD = "ctc_loss_grad"
 COLLAPSE = "ctc_collapse"
 PATH = "ctc_path_probability"
 INF = np.inf
-ULPS = 8.0
+# Per-entry ulps of the gradient's frame-sum and projection properties (their
+# sums over the C classes get C times this).
+_GRAD_ULPS = 8.0
 
 
 # ---------------------------------------------------------------------------
@@ -73,6 +85,7 @@ def _ints(values):
 def _row_cond(lp, targets, il, tl, blank):
     """Per sequence ``(T_n + 1)(1 + A_n)`` (see the module docstring)."""
     lp = np.asarray(lp, dtype=np.float64)
+    targets, il, tl = np.asarray(targets), np.asarray(il), np.asarray(tl)
     out = np.zeros(lp.shape[0])
     for n in range(lp.shape[0]):
         if il[n] == 0:
@@ -93,19 +106,49 @@ def _few(ctx):
     return max(ctx.max_examples // 3, 5)
 
 
-def _loss_cond(case, per, expected, reduction):
-    """The condition term of ``assert_close`` for a loss under ``reduction``."""
-    lp, targets, il, tl, kwargs = case
+# ---------------------------------------------------------------------------
+# budgets: one registration per function
+# ---------------------------------------------------------------------------
+
+def _lengths(args):
+    lp = np.asarray(args[0], dtype=np.float64)
+    return lp, np.asarray(args[1]), np.asarray(args[2]), np.asarray(args[3])
+
+
+@condition(CTC)
+def _ctc_budget(args, kwargs, expected):
+    lp, targets, il, tl = _lengths(args)
     a_n = _row_cond(lp, targets, il, tl, kwargs.get("blank", 0))
-    return reduced_cond(a_n, per, expected, reduction)
+    per = np.asarray(reference.ctc_loss(lp, targets, il, tl, **{**kwargs, "reduction": "none"}))
+    return 1.0, reduced_cond(a_n, per, expected, kwargs.get("reduction", "mean"))
 
 
-def _grad_floor_cond(case):
-    lp, targets, il, tl, kwargs = case
+@condition(GRAD)
+def _ctc_grad_budget(args, kwargs, expected):
+    lp, targets, il, tl = _lengths(args)
     a_n = _row_cond(lp, targets, il, tl, kwargs.get("blank", 0))
     n = lp.shape[0]
     scale = 1.0 / n if kwargs.get("reduction", "mean") == "mean" and n else 1.0
-    return scale, np.broadcast_to(a_n[:, None, None], lp.shape)
+    floor = np.full(lp.shape, scale)
+    cot = kwargs.get("cotangent")
+    if cot is not None:
+        # The gradient of sum(cotangent * loss): each row scaled by its cotangent.
+        c = np.abs(np.asarray(cot, dtype=np.float64))
+        floor = floor * (c[:, None, None] if c.ndim == 1 else c)
+    floor = np.maximum(np.where(np.isfinite(floor), floor, 1.0), 1e-300)
+    return floor, np.broadcast_to(a_n[:, None, None], lp.shape)
+
+
+@condition(COLLAPSE)
+def _collapse_budget(args, kwargs, expected):
+    # Integer labels, compared as numbers: any wrong label is many ulps away.
+    return 0.0, 0.0
+
+
+@condition(PATH)
+def _path_budget(args, kwargs, expected):
+    # A product of T rounded factors: about T ulps (16 (1 + T/8) = 16 + 2T).
+    return 0.0, np.size(args[1]) / 8.0
 
 
 @st.composite
@@ -114,7 +157,7 @@ def ctc_case(draw, *, feasible=True, reductions=("none", "sum"), zero_infinity=(
     """``(log_probs, targets, input_lengths, target_lengths, kwargs)``.
 
     The arrays are never empty (``N, T, S >= 1``; lengths may be 0): empty
-    arrays have a check of their own (``ctc.value.empty``), so that a
+    arrays have rows of their own (``ctc.value.empty*``), so that a
     framework that refuses them is still judged on everything else."""
     n = draw(st.integers(min_n, max_n))
     t = draw(st.integers(1, max_t))
@@ -145,49 +188,12 @@ def _args(case):
 
 def _compare_loss(ctx, fn, case, expected=None, *, what="value", dtype=None):
     lp, targets, il, tl, kwargs = case
-    reduction = kwargs.get("reduction", "mean")
     if expected is None:
         expected = ctx.reference.ctc_loss(*_args(case), **kwargs)
     got, call = _call(ctx, fn, CTC, _args(case), kwargs)
-    per = np.asarray(ctx.reference.ctc_loss(lp.astype(np.float64), targets, il, tl,
-                                            **{**kwargs, "reduction": "none"}))
-    ctx.assert_close(got, expected, call=call, ulps=ULPS, floor=1.0, dtype=dtype, what=what,
-                     cond=_loss_cond(case, per, expected, reduction))
+    ctx.expect(CTC, (lp.astype(np.float64), targets, il, tl), kwargs, got, expected, call=call, dtype=dtype,
+               what=what)
     return got
-
-
-def _source_log_probs():
-    """The source's two frames over (a, b, blank) with P = (0.4, 0, 0.6)."""
-    frame = [math.log(0.4), -INF, math.log(0.6)]
-    return np.array([[frame, frame]])
-
-
-# ---------------------------------------------------------------------------
-# the source example
-# ---------------------------------------------------------------------------
-
-@check("ctc.example.source", function=CTC, clause="ctc.example", kind="example",
-       description="two frames, P(a) = 0.4, P(b) = 0, P(-) = 0.6: 'a' costs -ln 0.64, '' -ln 0.36, 'aa' is +inf")
-def _(fn, ctx):
-    lp = _source_log_probs()
-    got, call = _call(ctx, fn, CTC, (lp, _ints([[0]]), _ints([2]), _ints([1])), {"blank": 2, "reduction": "none"})
-    ctx.assert_close(got, [0.4462871026284195], call=call, ulps=4, floor=1.0)
-    got, call = _call(ctx, fn, CTC, (lp, _ints([[0]]), _ints([2]), _ints([0])), {"blank": 2, "reduction": "none"})
-    ctx.assert_close(got, [-2.0 * math.log(0.6)], call=call, ulps=4, floor=1.0)
-    got, call = _call(ctx, fn, CTC, (lp, _ints([[0, 0]]), _ints([2]), _ints([2])), {"blank": 2, "reduction": "none"})
-    ctx.assert_close(got, [INF], call=call, floor=1.0)
-
-
-@check("ctc.path-probability.source", function=PATH, clause="ctc.example", kind="example",
-       description="the source's number: the path 'a a' has probability 0.4 * 0.4, -log = 1.8325814637483102")
-def _(fn, ctx):
-    probs = np.array([[0.4, 0.0, 0.6], [0.4, 0.0, 0.6]])
-    got, call = _call(ctx, fn, PATH, (probs, _ints([0, 0])))
-    ctx.assert_close(got, 0.16, call=call, ulps=4)
-    ctx.assert_close(-np.log(np.asarray(got, dtype=np.float64)), 1.8325814637483102, call=f"-log({call})", ulps=4)
-    for path, expected in (([0, 2], 0.24), ([2, 0], 0.24), ([2, 2], 0.36), ([1, 0], 0.0)):
-        got, call = _call(ctx, fn, PATH, (probs, _ints(path)))
-        ctx.assert_close(got, expected, call=call, ulps=4)
 
 
 # ---------------------------------------------------------------------------
@@ -211,36 +217,23 @@ def _(fn, ctx):
        description="batch-major (N, T, C) input; 'none' has shape (N,), 'sum' and 'mean' are scalars")
 def _(fn, ctx):
     rng = np.random.default_rng(11)
+    batches = []
     for n in (1, 3):
-        lp = _log_softmax(rng.normal(size=(n, 4, 3)))
-        args = (lp, np.ones((n, 2), dtype=np.int64), np.full(n, 4, dtype=np.int64), np.full(n, 2, dtype=np.int64))
-        per = ctx.reference.ctc_loss(*args, reduction="none")
-        for red, shape in (("none", (n,)), ("sum", ()), ("mean", ())):
-            got, call = _call(ctx, fn, CTC, args, {"reduction": red})
-            ctx.assert_true(np.shape(got) == shape, f"reduction={red!r}: shape {np.shape(got)}, expected {shape}",
-                            call=call)
         # Distinct rows, to tell (N, T, C) from (T, N, C): the rows are not interchangeable.
-        got, call = _call(ctx, fn, CTC, args, {"reduction": "none"})
-        ctx.assert_close(got, per, call=call, ulps=ULPS, floor=1.0, cond=64.0)
+        lp = _log_softmax(rng.normal(size=(n, 4, 3)))
+        batches.append((lp, np.ones((n, 2), dtype=np.int64), np.full(n, 4, dtype=np.int64),
+                        np.full(n, 2, dtype=np.int64)))
 
-
-@check("ctc.value.empty", function=CTC, clause="ctc.layout", kind="value",
-       description="empty arrays: N = 0 ('none' empty, 'sum' 0, 'mean' NaN), T = 0, S = 0")
-def _(fn, ctx):
-    lp0 = np.zeros((0, 3, 3))
-    args = (lp0, np.zeros((0, 2), dtype=np.int64), _ints([]), _ints([]))
-    for red, expected in (("none", np.zeros(0)), ("sum", 0.0), ("mean", np.nan)):
+    def body(case):
+        args, red = case
+        n = args[0].shape[0]
+        shape = (n,) if red == "none" else ()
         got, call = _call(ctx, fn, CTC, args, {"reduction": red})
-        ctx.assert_close(got, expected, call=call, floor=1.0)
-    # T = 0: only the empty label has an alignment (the empty one).
-    got, call = _call(ctx, fn, CTC, (np.zeros((2, 0, 3)), _ints([[1], [1]]), _ints([0, 0]), _ints([0, 1])),
-                      {"reduction": "none"})
-    ctx.assert_close(got, [0.0, INF], call=call, floor=1.0)
-    # S = 0: every label is empty; the loss sums the blank's log-probabilities.
-    lp = _finite_frames(3, 3, 12)
-    got, call = _call(ctx, fn, CTC, (lp, np.zeros((1, 0), dtype=np.int64), _ints([3]), _ints([0])),
-                      {"reduction": "none"})
-    ctx.assert_close(got, [-math.fsum(lp[0, :, 0])], call=call, ulps=ULPS, floor=1.0, cond=8.0)
+        ctx.assert_true(np.shape(got) == shape, f"reduction={red!r}: shape {np.shape(got)}, expected {shape}",
+                        call=call)
+        if red != "mean":   # the value of "mean" is ctc.reduction's business
+            ctx.expect(CTC, args, {"reduction": red}, got, ctx.reference.ctc_loss(*args, reduction=red), call=call)
+    ctx.subcases([(args, red) for args in batches for red in ("none", "sum", "mean")], body)
 
 
 @check("ctc.value.unnormalised", function=CTC, clause="ctc.domain", kind="value",
@@ -259,157 +252,7 @@ def _(fn, ctx):
     shifted = lp.copy()
     shifted[:, 1, :] += 2.5
     got, call = _call(ctx, fn, CTC, (shifted,) + args[1:], {"reduction": "none"})
-    ctx.assert_close(got, base - 2.5, call=call, ulps=ULPS, floor=1.0, cond=64.0)
-
-
-# ---------------------------------------------------------------------------
-# golden
-# ---------------------------------------------------------------------------
-
-def _golden(fn, ctx, function, keep):
-    rows = [r for r in load_golden("ctc") if r["function"] == function and keep(r)]
-    if not rows:
-        raise Skip("no golden rows for this function (conformance/golden/ctc.jsonl)")
-    for row in rows:
-        got, text = _call(ctx, fn, function, tuple(row["args"]), row["kwargs"])
-        ctx.assert_close(got, row["expected"], call=text, ulps=row.get("ulps", 16.0), floor=row.get("floor", 1.0),
-                         what=f"golden case {row['id']} ({row.get('clause', 'ctc.accuracy')})")
-
-
-_OWN_GOLDEN = ("ctc.special.impossible", "ctc.special.zero-infinity", "ctc.special.extreme")
-
-
-@check("ctc.golden", function=CTC, clause="ctc.accuracy", kind="golden",
-       description="repeated labels, several blanks, ragged lengths and T = 60 against mpmath")
-def _(fn, ctx):
-    _golden(fn, ctx, CTC, lambda r: r.get("clause") not in _OWN_GOLDEN)
-
-
-@check("ctc.golden.extreme", function=CTC, clause="ctc.special.extreme", kind="golden",
-       description="golden rows with entries of -745, -1e4 and -1e308 (normalised rows) against mpmath")
-def _(fn, ctx):
-    _golden(fn, ctx, CTC, lambda r: r.get("clause") == "ctc.special.extreme")
-
-
-@check("ctc.golden.impossible", function=CTC, clause="ctc.special.impossible", kind="golden",
-       description="golden impossible alignments ('aa' in 2 frames, 'abba' in 4, a label over 0 frames) are +inf")
-def _(fn, ctx):
-    _golden(fn, ctx, CTC, lambda r: r.get("clause") == "ctc.special.impossible")
-
-
-@check("ctc.golden.zero-infinity", function=CTC, clause="ctc.special.zero-infinity", kind="golden",
-       description="golden batch with an impossible row and zero_infinity=True under 'sum'")
-def _(fn, ctx):
-    _golden(fn, ctx, CTC, lambda r: r.get("clause") == "ctc.special.zero-infinity")
-
-
-@check("ctc.gradient.golden", function=GRAD, clause="ctc.accuracy", kind="golden",
-       description="gradients (state posteriors) against mpmath, including T = 30 and entries of -1e4 and -1e308")
-def _(fn, ctx):
-    _golden(fn, ctx, GRAD, lambda r: True)
-
-
-# ---------------------------------------------------------------------------
-# special values
-# ---------------------------------------------------------------------------
-
-def _finite_frames(t, c, seed):
-    return _log_softmax(np.random.default_rng(seed).normal(size=(1, t, c)))
-
-
-@check("ctc.special.impossible", function=CTC, clause="ctc.special.impossible", kind="special",
-       description="fewer frames than labels + adjacent repeats gives +inf (finite log-probabilities everywhere)")
-def _(fn, ctx):
-    lp = _finite_frames(5, 3, 1)
-    for label, frames in (([1, 1], 2), ([1, 1, 2], 3), ([1, 2, 2, 1], 4), ([1], 0), ([2, 2, 2], 4)):
-        args = (lp, _ints([label]), _ints([frames]), _ints([len(label)]))
-        got, call = _call(ctx, fn, CTC, args, {"reduction": "none"})
-        ctx.assert_close(got, [INF], call=call, floor=1.0)
-    # The same labels with one frame more are possible.
-    for label, frames in (([1, 1], 3), ([1, 2, 2, 1], 5)):
-        args = (lp, _ints([label]), _ints([frames]), _ints([len(label)]))
-        got, call = _call(ctx, fn, CTC, args, {"reduction": "none"})
-        ctx.assert_close(got, ctx.reference.ctc_loss(*args, reduction="none"), call=call, ulps=ULPS, floor=1.0,
-                         cond=64.0)
-
-
-@check("ctc.special.zero-infinity", function=CTC, clause="ctc.special.zero-infinity", kind="special",
-       description="zero_infinity=True turns the +inf of an impossible row into 0 before the reduction")
-def _(fn, ctx):
-    lp = np.concatenate([_finite_frames(3, 3, 2)] * 2)
-    args = (lp, _ints([[1, 1], [1, 2]]), _ints([2, 3]), _ints([2, 2]))
-    ok = float(ctx.reference.ctc_loss(lp[1:], _ints([[1, 2]]), _ints([3]), _ints([2]), reduction="sum"))
-    for red, expected in (("none", [0.0, ok]), ("sum", ok)):   # "mean": ctc.property.reductions
-        got, call = _call(ctx, fn, CTC, args, {"reduction": red, "zero_infinity": True})
-        ctx.assert_close(got, expected, call=call, ulps=ULPS, floor=1.0, cond=64.0)
-    got, call = _call(ctx, fn, CTC, args, {"reduction": "none"})
-    ctx.assert_close(got, [INF, ok], call=call, ulps=ULPS, floor=1.0, cond=64.0)
-
-
-@check("ctc.special.empty-target", function=CTC, clause="ctc.special.empty-target", kind="special",
-       description="an empty label costs -sum_t lp[t, blank]; with zero frames as well it costs 0")
-def _(fn, ctx):
-    lp = np.concatenate([_finite_frames(4, 3, 4), _finite_frames(4, 3, 5), _finite_frames(4, 3, 6)])
-    for blank in (0, 2):
-        args = (lp, _ints([[1], [1], [1]]), _ints([4, 2, 0]), _ints([0, 0, 0]))
-        expected = [-math.fsum(lp[0, :, blank]), -math.fsum(lp[1, :2, blank]), 0.0]
-        got, call = _call(ctx, fn, CTC, args, _kw(blank=blank, reduction="none"))
-        ctx.assert_close(got, expected, call=call, ulps=ULPS, floor=1.0, cond=8.0)
-
-
-@check("ctc.special.neginf", function=CTC, clause="ctc.special.neginf", kind="special",
-       description="-inf entries are probability 0: finite loss when an alignment avoids them, +inf otherwise")
-def _(fn, ctx):
-    # Three frames over (blank, a, b); a has probability 0 at frame 1 and b at frame 2.
-    p = np.array([[0.5, 0.3, 0.2], [0.7, 0.0, 0.3], [0.6, 0.4, 0.0]])
-    with np.errstate(divide="ignore"):
-        lp = np.log(p)[None]
-    pa = 0.3 * 0.7 * 0.6 + 0.5 * 0.7 * 0.4                  # "a": a-- and --a survive
-    pab = 0.3 * 0.3 * 0.6                                   # "ab": ab- only
-    pba = 0.2 * 0.7 * 0.4 + 0.5 * 0.3 * 0.4 + 0.2 * 0.3 * 0.4  # "ba": b-a, -ba, bba
-    args = (np.concatenate([lp] * 3), _ints([[1, 0], [1, 2], [2, 1]]), _ints([3, 3, 3]), _ints([1, 2, 2]))
-    got, call = _call(ctx, fn, CTC, args, {"reduction": "none"})
-    ctx.assert_close(got, [-math.log(pa), -math.log(pab), -math.log(pba)], call=call, ulps=ULPS, floor=1.0,
-                     cond=8.0)
-    # "aa" over three frames has the one alignment a-a; masking a at frame 0 leaves none.
-    lp2 = lp.copy()
-    lp2[0, 0, 1] = -INF
-    got, call = _call(ctx, fn, CTC, (lp2, _ints([[1, 1]]), _ints([3]), _ints([2])), {"reduction": "none"})
-    ctx.assert_close(got, [INF], call=call, floor=1.0)
-
-
-@check("ctc.special.extreme", function=CTC, clause="ctc.special.extreme", kind="special",
-       description="entries of -745, -1e4 and -1e308 contribute exactly (no underflow, no overflow, no NaN)")
-def _(fn, ctx):
-    # Normalised rows (log_softmax rounds them to themselves).
-    row = [0.0, -745.0, -1e4, -1e308]
-    lp = np.array([[row] * 3])
-    three = _ints([3])
-    cases = [
-        ([1], 745.0 - math.log(3.0)),      # one a among blanks: 3 alignments at e^-745 (more a's are negligible)
-        ([2], 1e4 - math.log(3.0)),
-        ([1, 2], 745.0 + 1e4 - math.log(3.0)),   # "12-", "1-2", "-12"
-        ([3], 1e308),
-    ]
-    for label, expected in cases:
-        got, call = _call(ctx, fn, CTC, (lp, _ints([label]), three, _ints([len(label)])), {"reduction": "none"})
-        ctx.assert_close(got, [expected], call=call, ulps=ULPS, floor=1.0)
-
-
-@check("ctc.special.nan", function=CTC, clause="ctc.special.nan", kind="special",
-       description="NaN within a row's frames gives NaN for that row only (also in a class no alignment uses)")
-def _(fn, ctx):
-    lp = np.concatenate([_finite_frames(3, 4, 7)] * 2)
-    args_tail = (_ints([[1], [1]]), _ints([3, 3]), _ints([1, 1]))
-    ok = ctx.reference.ctc_loss(lp[1:], _ints([[1]]), _ints([3]), _ints([1]), reduction="none")
-    used = lp.copy()
-    used[0, 1, 0] = np.nan                       # the blank of a frame every alignment visits
-    got, call = _call(ctx, fn, CTC, (used,) + args_tail, {"reduction": "none"})
-    ctx.assert_close(got, [np.nan, float(ok[0])], call=call, ulps=ULPS, floor=1.0, cond=8.0)
-    unused = lp.copy()
-    unused[0, 1, 3] = np.nan                     # class 3: not in the label, not the blank
-    got, call = _call(ctx, fn, CTC, (unused,) + args_tail, {"reduction": "none"})
-    ctx.assert_close(got, [np.nan, float(ok[0])], call=call, ulps=ULPS, floor=1.0, cond=8.0)
+    ctx.expect(CTC, (shifted,) + args[1:], {"reduction": "none"}, got, base - 2.5, call=call)
 
 
 # ---------------------------------------------------------------------------
@@ -499,10 +342,9 @@ def _(fn, ctx):
         new_kwargs = _kw(**{**kwargs, "blank": int(perm[kwargs.get("blank", 0)])})
         got, call = _call(ctx, fn, CTC, (new_lp, perm[targets], il, tl), new_kwargs)
         base, call0 = _call(ctx, fn, CTC, _args(case), kwargs)
-        reduction = kwargs.get("reduction", "mean")
-        per = np.asarray(ctx.reference.ctc_loss(*_args(case), **{**kwargs, "reduction": "none"}))
-        ctx.assert_close(got, np.asarray(base, dtype=np.float64), call=f"{call}  vs  {call0}", ulps=4, floor=1.0,
-                         cond=_loss_cond(case, per, np.sum(per), reduction))
+        floor, cond = judge(CTC, _args(case), kwargs, ctx.reference.ctc_loss(*_args(case), **kwargs))
+        ctx.assert_close(got, np.asarray(base, dtype=np.float64), call=f"{call}  vs  {call0}", ulps=4, floor=floor,
+                         cond=cond)
     ctx.property(st.tuples(ctc_case(min_n=1, zero_infinity=(False,)), st.integers(0, 2**16)), body,
                  max_examples=_few(ctx))
 
@@ -535,8 +377,7 @@ def _compare_grad(ctx, fn, case, expected=None):
     if expected is None:
         expected = ctx.reference.ctc_loss_grad(*_args(case), **kwargs)
     got, call = _call(ctx, fn, GRAD, _args(case), kwargs)
-    scale, cond = _grad_floor_cond(case)
-    ctx.assert_close(got, expected, call=call, ulps=ULPS, floor=scale, cond=cond)
+    ctx.expect(GRAD, _args(case), kwargs, got, expected, call=call)
     return got
 
 
@@ -544,16 +385,6 @@ def _compare_grad(ctx, fn, case, expected=None):
        description="-(state posteriors summed per class) on each frame, against the reference")
 def _(fn, ctx):
     ctx.property(ctc_case(reductions=("none", "sum", "mean")), lambda case: _compare_grad(ctx, fn, case))
-
-
-@check("ctc.gradient.closed-form", function=GRAD, clause="ctc.gradient", kind="gradient",
-       description="P = [[.2, .8], [.6, .4]], label [1]: p = 0.88, gradient -[[.08, .8], [.48, .4]] / 0.88")
-def _(fn, ctx):
-    lp = np.log(np.array([[[0.2, 0.8], [0.6, 0.4]]]))
-    got, call = _call(ctx, fn, GRAD, (lp, _ints([[1]]), _ints([2]), _ints([1])), {"reduction": "sum"})
-    # Alignments 11 (0.32), 1- (0.48), -1 (0.08): posteriors per frame and class.
-    expected = -np.array([[[0.08, 0.80], [0.48, 0.40]]]) / 0.88
-    ctx.assert_close(got, expected, call=call, ulps=ULPS, floor=1.0)
 
 
 @check("ctc.gradient.frame-sum", function=GRAD, clause="ctc.gradient", kind="gradient",
@@ -566,61 +397,10 @@ def _(fn, ctx):
         sums = np.sum(np.asarray(got, dtype=np.float64), axis=-1)
         inside = np.arange(lp.shape[1])[None, :] < il[:, None]
         expected = np.where(inside, -1.0, 0.0)
-        _, cond = _grad_floor_cond(case)
-        ctx.assert_close(sums, expected, call=f"sum over classes of {call}", ulps=ULPS * lp.shape[2], floor=1.0,
-                         cond=cond[..., 0])
+        _, cond = judge(GRAD, _args(case), kwargs, np.zeros(lp.shape))
+        ctx.assert_close(sums, expected, call=f"sum over classes of {call}", ulps=_GRAD_ULPS * lp.shape[2],
+                         floor=1.0, cond=cond[..., 0])
     ctx.property(ctc_case(min_n=1, zero_infinity=(False,)), body)
-
-
-@check("ctc.gradient.finite-difference", function=GRAD, clause="ctc.gradient", kind="gradient",
-       needs=(CTC,), description="matches central differences of the implementation's own ctc_loss, entry by entry")
-def _(fn, ctx):
-    loss = ctx.impl(CTC)
-    rng = np.random.default_rng(5)
-    lp = _log_softmax(rng.normal(size=(2, 4, 3)))
-    rest = (_ints([[1, 2], [2, 2]]), _ints([4, 4]), _ints([2, 2]))
-    got, call = _call(ctx, fn, GRAD, (lp,) + rest, {"reduction": "sum"})
-    h = 1e-6
-    fd = np.zeros(lp.shape)
-    for idx in np.ndindex(lp.shape):
-        up, down = lp.copy(), lp.copy()
-        up[idx] += h
-        down[idx] -= h
-        diff = float(ctx.call(loss, up, *rest, reduction="sum")) - float(ctx.call(loss, down, *rest, reduction="sum"))
-        fd[idx] = diff / (2 * h)
-    # Central differences are good to ~1e-9 here: the budget is 1e-7 absolute (judged
-    # directly, so that the report's ulp figures stay those of exact comparisons).
-    g = np.asarray(got, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        err = float(np.max(np.abs(g - fd))) if g.shape == fd.shape else INF
-    ctx.assert_true(g.shape == fd.shape and err <= 1e-7,
-                    f"gradient differs from central differences of ctc_loss by {err:.3g} (budget 1e-7)",
-                    call=f"{call}  vs  central differences of ctc_loss(..., reduction='sum')",
-                    expected=fd.round(9).tolist(), got=g.tolist())
-
-
-@check("ctc.gradient.special", function=GRAD, clause="ctc.gradient.special", kind="gradient",
-       description="0 past input_lengths and at -inf entries; NaN on the frames of an impossible row; 0 with "
-       "zero_infinity")
-def _(fn, ctx):
-    # Only the entries the clause fixes are compared; the other values are ctc.gradient's business.
-    lp = _finite_frames(4, 3, 9)
-    lp2 = np.concatenate([lp, lp])
-    args = (lp2, _ints([[1, 2], [1, 1]]), _ints([3, 2]), _ints([2, 2]))   # row 1: "aa" in 2 frames
-    got, call = _call(ctx, fn, GRAD, args, {"reduction": "sum"})
-    g = np.asarray(got, dtype=np.float64)
-    ctx.assert_close(g[0, 3:], np.zeros((1, 3)), call=f"frame 3 of row 0 (past its input length) in {call}",
-                     ulps=ULPS, floor=1.0)
-    ctx.assert_close(g[1], [[np.nan] * 3] * 2 + [[0.0] * 3] * 2,
-                     call=f"row 1 (impossible: NaN on its 2 frames, 0 past them) in {call}", floor=1.0)
-    got, call = _call(ctx, fn, GRAD, args, {"reduction": "sum", "zero_infinity": True})
-    ctx.assert_close(np.asarray(got, dtype=np.float64)[1], np.zeros((4, 3)),
-                     call=f"row 1 (impossible, zero_infinity) in {call}", ulps=ULPS, floor=1.0)
-    # A -inf entry gets 0 (the source example: class b has probability 0).
-    got, call = _call(ctx, fn, GRAD, (_source_log_probs(), _ints([[0]]), _ints([2]), _ints([1])),
-                      {"blank": 2, "reduction": "sum"})
-    ctx.assert_close(np.asarray(got, dtype=np.float64)[0, :, 1], [0.0, 0.0],
-                     call=f"class b (probability 0) in {call}", ulps=ULPS, floor=1.0)
 
 
 @check("ctc.gradient.logits", function=GRAD, clause="ctc.gradient.logits", kind="gradient",
@@ -634,8 +414,8 @@ def _(fn, ctx):
         with np.errstate(all="ignore"):
             projected = g - np.exp(lp) * np.sum(g, axis=-1, keepdims=True)
             expected = ref - np.exp(lp) * np.sum(ref, axis=-1, keepdims=True)
-        scale, cond = _grad_floor_cond(case)
-        ctx.assert_close(projected, expected, call=f"log_softmax projection of {call}", ulps=ULPS * lp.shape[2],
+        scale, cond = judge(GRAD, _args(case), kwargs, ref)
+        ctx.assert_close(projected, expected, call=f"log_softmax projection of {call}", ulps=_GRAD_ULPS * lp.shape[2],
                          floor=scale, cond=cond)
     ctx.property(ctc_case(zero_infinity=(False,)), body, max_examples=_few(ctx))
 
@@ -679,78 +459,7 @@ def _(fn, ctx):
     got, call = _call(ctx, fn, CTC, args, {"reduction": "none"})
     ctx.assert_true(np.asarray(got).dtype == np.float64, f"float64 input gave dtype {np.asarray(got).dtype}",
                     call=call)
-    ctx.assert_close(got, ctx.reference.ctc_loss(*args, reduction="none"), call=call, ulps=ULPS, floor=1.0,
-                     cond=16.0)
-
-
-# ---------------------------------------------------------------------------
-# invalid input
-# ---------------------------------------------------------------------------
-
-def _invalid(ctx, fn, name, args, kwargs=None):
-    ctx.assert_raises_or_nan(fn, args, kwargs or {}, call=format_call(name, args, kwargs or {}))
-
-
-def _valid_args():
-    lp = _log_softmax(np.random.default_rng(10).normal(size=(2, 3, 3)))
-    return lp, _ints([[1, 2], [2, 1]]), _ints([3, 3]), _ints([2, 1])
-
-
-@check("ctc.invalid.shapes", function=CTC, clause="ctc.invalid", kind="invalid",
-       description="log_probs not 3-d, targets not 2-d with N rows, lengths not of shape (N,)")
-def _(fn, ctx):
-    lp, tg, il, tl = _valid_args()
-    _invalid(ctx, fn, CTC, (lp[0], tg, il, tl))
-    _invalid(ctx, fn, CTC, (lp, tg[0], il, tl))
-    _invalid(ctx, fn, CTC, (lp, tg[:1], il, tl))
-    _invalid(ctx, fn, CTC, (lp, tg, il[:1], tl))
-    _invalid(ctx, fn, CTC, (lp, tg, il, tl[None]))
-
-
-@check("ctc.invalid.lengths", function=CTC, clause="ctc.invalid", kind="invalid",
-       description="negative lengths, input_lengths > T, target_lengths > S")
-def _(fn, ctx):
-    lp, tg, il, tl = _valid_args()
-    _invalid(ctx, fn, CTC, (lp, tg, _ints([3, -1]), tl))
-    _invalid(ctx, fn, CTC, (lp, tg, il, _ints([2, -1])))
-    _invalid(ctx, fn, CTC, (lp, tg, _ints([3, 4]), tl))
-    _invalid(ctx, fn, CTC, (lp, tg, il, _ints([2, 3])))
-
-
-@check("ctc.invalid.targets", function=CTC, clause="ctc.invalid", kind="invalid",
-       description="a class >= C, a negative class or the blank within a target length; floating targets")
-def _(fn, ctx):
-    lp, tg, il, tl = _valid_args()
-    _invalid(ctx, fn, CTC, (lp, _ints([[1, 2], [3, 1]]), il, tl))
-    _invalid(ctx, fn, CTC, (lp, _ints([[1, -1], [2, 1]]), il, tl))
-    _invalid(ctx, fn, CTC, (lp, _ints([[1, 0], [2, 1]]), il, tl))
-    _invalid(ctx, fn, CTC, (lp, _ints([[1, 2], [2, 1]]), il, tl), {"blank": 2})
-    _invalid(ctx, fn, CTC, (lp, tg.astype(np.float64), il, tl))
-
-
-@check("ctc.invalid.blank", function=CTC, clause="ctc.invalid", kind="invalid",
-       description="blank outside [0, C)")
-def _(fn, ctx):
-    lp, tg, il, tl = _valid_args()
-    for blank in (3, -1, 7):
-        _invalid(ctx, fn, CTC, (lp, tg, il, tl), {"blank": blank})
-
-
-@check("ctc.invalid.posinf", function=CTC, clause="ctc.invalid", kind="invalid",
-       description="+inf in log_probs within an input length (in a used class and in an unused one)")
-def _(fn, ctx):
-    lp, tg, il, tl = _valid_args()
-    for idx in ((0, 1, 1), (1, 0, 0), (1, 2, 0)):
-        bad = lp.copy()
-        bad[idx] = INF
-        _invalid(ctx, fn, CTC, (bad, tg, il, tl))
-
-
-@check("ctc.invalid.reduction", function=CTC, clause="ctc.invalid", kind="invalid",
-       description="an unknown reduction")
-def _(fn, ctx):
-    for red in ("avg", "batchmean", "MEAN"):
-        _invalid(ctx, fn, CTC, _valid_args(), {"reduction": red})
+    ctx.expect(CTC, args, {"reduction": "none"}, got, ctx.reference.ctc_loss(*args, reduction="none"), call=call)
 
 
 # ---------------------------------------------------------------------------
@@ -762,20 +471,6 @@ def _assert_labels(ctx, got, expected, call):
     ok = arr.ndim == 1 and arr.dtype.kind in "iu" and arr.tolist() == list(expected)
     ctx.assert_true(ok, f"expected the integer labels {list(expected)}, got {arr!r}", call=call,
                     expected=list(expected), got=arr.tolist())
-
-
-@check("ctc.collapse.examples", function=COLLAPSE, clause="ctc.collapse", kind="example",
-       description="repeats merge before blanks go: [1,1,0,1,2,2,0] -> [1,1,2]; [1,1] -> [1]; all blanks -> []")
-def _(fn, ctx):
-    for path, kwargs, expected in (
-            ([1, 1, 0, 1, 2, 2, 0], {}, [1, 1, 2]),
-            ([1, 1], {}, [1]),
-            ([0, 0, 0], {}, []),
-            ([], {}, []),
-            ([2, 0, 0, 2, 1, 1], {"blank": 2}, [0, 1]),
-            ([3, 3, 3, 1, 3], {"blank": 1}, [3, 3])):
-        got, call = _call(ctx, fn, COLLAPSE, (_ints(path),), kwargs)
-        _assert_labels(ctx, got, expected, call)
 
 
 @check("ctc.collapse.property", function=COLLAPSE, clause="ctc.collapse", kind="property",
@@ -803,19 +498,6 @@ def _(fn, ctx):
     ctx.property(stretched(), body)
 
 
-@check("ctc.collapse.invalid", function=COLLAPSE, clause="ctc.collapse", kind="invalid",
-       description="a 2-d or floating path, a negative class, a negative blank")
-def _(fn, ctx):
-    for args, kwargs in (((_ints([[1, 2]]),), {}), ((np.array([1.0, 2.0]),), {}), ((_ints([1, -2]),), {}),
-                         ((_ints([1, 2]),), {"blank": -1})):
-        try:
-            out = fn(*args, **kwargs)
-        except Exception:  # noqa: BLE001 - any exception is a refusal, which is what the clause asks
-            out = None
-        ctx.assert_true(out is None, "invalid input returned a result instead of raising",
-                        call=format_call(COLLAPSE, args, kwargs), got=None if out is None else np.asarray(out).tolist())
-
-
 # ---------------------------------------------------------------------------
 # ctc_path_probability
 # ---------------------------------------------------------------------------
@@ -837,7 +519,7 @@ def _(fn, ctx):
         picked = [probs[t, k] for t, k in enumerate(path)]
         expected = math.prod(picked) if picked else 1.0
         got, call = _call(ctx, fn, PATH, (probs, path))
-        ctx.assert_close(got, expected, call=call, ulps=2.0 * max(len(picked), 1))
+        ctx.expect(PATH, (probs, path), {}, got, expected, call=call)
     ctx.property(path_case(), body)
 
 
@@ -852,12 +534,3 @@ def _(fn, ctx):
         ctx.assert_close(total, expected, call=f"sum over all paths of {format_call(PATH, (probs, '...'))}",
                          ulps=4.0 * t * c + 4.0, floor=1e-300)
     ctx.property(path_case(max_t=4), body, max_examples=_few(ctx))
-
-
-@check("ctc.path-probability.invalid", function=PATH, clause="ctc.path-probability", kind="invalid",
-       description="probs not 2-d or outside [0, 1]; path of the wrong length or with a class outside [0, C)")
-def _(fn, ctx):
-    probs = np.array([[0.4, 0.0, 0.6], [0.4, 0.0, 0.6]])
-    for args in ((probs[0], _ints([0])), (probs * 2.0, _ints([0, 0])), (-probs, _ints([0, 1])),
-                 (probs, _ints([0])), (probs, _ints([0, 3])), (probs, _ints([-1, 0]))):
-        _invalid(ctx, fn, PATH, args)

@@ -1,70 +1,35 @@
-"""Golden cases for softmax and friends, computed with mpmath at 60 digits.
+"""Golden cases for softmax and friends, from the one oracle :mod:`accuracy.exact`.
 
 Run ``python -m conformance.golden.generate softmax`` to rewrite ``softmax.jsonl``.
-Expectations come from the definitions evaluated in mpmath (never from the
-reference); infinite logits take their limits (``+inf`` entries share the mass,
-``-inf`` entries drop out, all ``-inf`` is NaN for softmax/log_softmax and
-``-inf`` for logsumexp, NaN anywhere makes the row NaN).
-
-Tolerances: ``softmax`` rows get ``ulps = 4 * (1 + max|d| + log C)`` where
-``d = z - max z`` (an absolute error in ``d`` becomes a relative one in
-``exp(d)``); ``log_softmax`` and ``logsumexp`` are judged with ``floor = 1``.
+Every expected value is the oracle's exact result (mpmath at 60 digits, the
+limits of the spec for infinite and NaN logits) rounded to the nearest float64;
+nothing comes from the reference.  A row carries no tolerance of its own: it
+is judged with its function's budget (``conformance/checks/softmax.py``).
 """
 
 from __future__ import annotations
 
-import math
-
-import mpmath as mp
 import numpy as np
 
-from conformance.golden._mpmath import INF, NAN, to_float as _f
+from accuracy import exact
+from conformance.golden._mpmath import INF, NAN, to_float
 
 
-def _row(z):
-    """``(softmax, log_softmax, logsumexp)`` of one row as mpmath values (or floats for limits)."""
-    z = [float(v) for v in z]
-    c = len(z)
-    if any(math.isnan(v) for v in z):
-        return [NAN] * c, [NAN] * c, NAN
-    pos = [i for i, v in enumerate(z) if v == INF]
-    if pos:
-        k = len(pos)
-        sm = [mp.mpf(1) / k if i in pos else mp.mpf(0) for i in range(c)]
-        ls = [-mp.log(k) if i in pos else -INF for i in range(c)]
-        return sm, ls, INF
-    live = [i for i, v in enumerate(z) if v != -INF]
-    if not live:
-        return [NAN] * c, [NAN] * c, -INF
-    m = max(mp.mpf(z[i]) for i in live)
-    star = max(live, key=lambda i: z[i])
-    # log1p of the rest: at 60 digits, log(1 + e^-300) would round to 0.
-    log_s = mp.log1p(mp.fsum(mp.exp(mp.mpf(z[i]) - m) for i in live if i != star))
-    ls = [(mp.mpf(z[i]) - m) - log_s if i in live else -INF for i in range(c)]
-    sm = [mp.exp(v) if i in live else mp.mpf(0) for i, v in enumerate(ls)]
-    return sm, ls, m + log_s
+def rounded(values) -> np.ndarray:
+    """An object array of mpf (or a 0-d one) rounded entry by entry to float64."""
+    arr = np.asarray(values, dtype=object)
+    out = np.array([to_float(v) for v in arr.reshape(-1)], dtype=np.float64).reshape(arr.shape)
+    return out[()] if out.ndim == 0 else out  # a reduced result is stored as a number
 
 
-def _rows(z):
-    z = np.asarray(z, dtype=np.float64)
-    flat = z.reshape(-1, z.shape[-1])
-    out = [_row(r) for r in flat]
-    sm = np.array([[_f(v) for v in r[0]] for r in out]).reshape(z.shape)
-    ls = np.array([[_f(v) for v in r[1]] for r in out]).reshape(z.shape)
-    lse = np.array([_f(r[2]) for r in out]).reshape(z.shape[:-1])
-    return sm, ls, lse
+def along(oracle, *arrays, axis=-1):
+    """The oracle (class axis last) applied along ``axis``: move the axis last and back."""
+    moved = [np.moveaxis(np.asarray(a, dtype=np.float64), axis, -1) for a in arrays]
+    out = rounded(oracle(*moved))
+    return np.moveaxis(out, -1, axis) if np.shape(out) == moved[0].shape else out
 
 
-def _softmax_ulps(z):
-    z = np.asarray(z, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        m = np.max(z, axis=-1, keepdims=True)
-        d = np.where(np.isfinite(m), z - m, 0.0)
-        d = np.where(np.isfinite(d) & (d > -746.0), np.abs(d), 0.0)
-    return float(4.0 * (1.0 + np.max(d) + math.log(z.shape[-1])))
-
-
-#: (id suffix, logits, what it exercises)
+#: (id suffix, logits, the clause the row illustrates)
 CASES = [
     ("source-perturbed", np.log([0.03, 0.05, 0.8, 0.1, 0.02]) + [0.4, 0.4, 0.0, 0.3, 0.3],
      "softmax.example.source"),
@@ -97,53 +62,30 @@ CASES = [
     ("wide-range", [-700.0, -350.0, 0.0, 10.0, 20.0, 30.0], "softmax.definition"),
 ]
 
+#: sigmoid and log_sigmoid in both tails, at the boundaries and at the limits.
+SIGMOID_INPUTS = [-1000.0, -745.0, -700.0, -40.0, -1.0, -2**-30, 0.0, 5e-324, 2**-30, 1.0, 17.0, 37.0, 40.0,
+                  700.0, 1000.0, 1e308, -1e308, INF, -INF]
+
+ROW_ORACLES = (("softmax", exact.softmax), ("log_softmax", exact.log_softmax), ("logsumexp", exact.logsumexp))
+
+
+def _row(function, clause, suffix, z, kwargs, expected):
+    return {"id": f"{function}.golden.{suffix}", "function": function, "clause": clause,
+            "args": [z], "kwargs": kwargs, "expected": expected}
+
 
 def cases():
     out = []
     for suffix, z, clause in CASES:
         z = np.asarray(z, dtype=np.float64)
-        sm, ls, lse = _rows(z[None, :])
-        sm, ls, lse = sm[0], ls[0], float(lse[0])
-        out.append({"id": f"softmax.golden.{suffix}", "function": "softmax", "clause": clause,
-                    "args": [z], "kwargs": {}, "expected": sm, "ulps": _softmax_ulps(z), "floor": 0.0})
-        # log_softmax: floor 1 (absolute below 1) except the confident rows, whose
-        # tiny maximal entry is judged relatively: the spec asks for it.
-        confident = suffix.startswith("confident")
-        out.append({"id": f"log_softmax.golden.{suffix}", "function": "log_softmax",
-                    "clause": clause, "args": [z], "kwargs": {}, "expected": ls,
-                    "ulps": 8.0, "floor": 0.0 if confident else 1.0})
-        out.append({"id": f"logsumexp.golden.{suffix}", "function": "logsumexp", "clause": clause,
-                    "args": [z], "kwargs": {}, "expected": lse, "ulps": 8.0, "floor": 1.0})
+        for function, oracle in ROW_ORACLES:
+            out.append(_row(function, clause, suffix, z, {}, along(oracle, z)))
     # A batch along axis 0.
     zb = np.array([[1e4, -INF, 0.0], [1e4 + 1.0, -INF, 0.0], [1e4 - 1.0, -INF, NAN]])
-    sm, ls, lse = _rows(zb.T)
-    out.append({"id": "softmax.golden.axis0", "function": "softmax", "clause": "softmax.accuracy",
-                "args": [zb], "kwargs": {"axis": 0}, "expected": sm.T, "ulps": 16.0, "floor": 0.0})
-    out.append({"id": "log_softmax.golden.axis0", "function": "log_softmax", "clause": "softmax.accuracy",
-                "args": [zb], "kwargs": {"axis": 0}, "expected": ls.T, "ulps": 8.0, "floor": 1.0})
-    out.append({"id": "logsumexp.golden.axis0", "function": "logsumexp", "clause": "softmax.accuracy",
-                "args": [zb], "kwargs": {"axis": 0}, "expected": lse, "ulps": 8.0, "floor": 1.0})
-    # sigmoid and log_sigmoid in both tails.
-    xs = np.array([-1000.0, -745.0, -700.0, -40.0, -1.0, -2**-30, 0.0, 5e-324, 2**-30, 1.0, 17.0, 37.0, 40.0,
-                   700.0, 1000.0, 1e308, -1e308, INF, -INF])
-    sig, lsig = [], []
-    for x in xs:
-        if math.isinf(x):
-            sig.append(1.0 if x > 0 else 0.0)
-            lsig.append(0.0 if x > 0 else -INF)
-            continue
-        X = mp.mpf(float(x))
-        sig.append(_f(1 / (1 + mp.exp(-X))))
-        lsig.append(_f(-mp.log1p(mp.exp(-X)) if X > -1000 else X - mp.log1p(mp.exp(X))))
-    with np.errstate(all="ignore"):
-        cond = np.where(np.isfinite(xs), np.minimum(np.abs(xs), 1e6), 0.0)
-    for i, x in enumerate(xs):
-        # Relative budget: |x| ulps where exp(x) is taken of a large |x| (lower tail of
-        # sigmoid, upper tail of log_sigmoid), 4 ulps elsewhere.
-        out.append({"id": f"sigmoid.golden.{i:02d}", "function": "sigmoid", "clause": "sigmoid.accuracy",
-                    "args": [np.array([x])], "kwargs": {}, "expected": np.array([sig[i]]),
-                    "ulps": float(4.0 * (1.0 + (cond[i] if x < 0 else 0.0))), "floor": 0.0})
-        out.append({"id": f"log_sigmoid.golden.{i:02d}", "function": "log_sigmoid", "clause": "sigmoid.accuracy",
-                    "args": [np.array([x])], "kwargs": {}, "expected": np.array([lsig[i]]),
-                    "ulps": float(4.0 * (1.0 + (cond[i] if x > 0 else 0.0))), "floor": 0.0})
+    for function, oracle in ROW_ORACLES:
+        out.append(_row(function, "softmax.accuracy", "axis0", zb, {"axis": 0}, along(oracle, zb, axis=0)))
+    for i, x in enumerate(SIGMOID_INPUTS):
+        x = np.array([x])
+        out.append(_row("sigmoid", "sigmoid.accuracy", f"{i:02d}", x, {}, rounded(exact.sigmoid(x))))
+        out.append(_row("log_sigmoid", "sigmoid.accuracy", f"{i:02d}", x, {}, rounded(exact.log_sigmoid(x))))
     return out

@@ -3,8 +3,11 @@
 * ``{clause}`sce.special.posinf-target``` defines a clause where it stands: an
   anchor ``clause-<id>`` and the id in a badge.  Each id may be defined once.
 * ``{clauseref}`sce.special.posinf-target``` links to a clause from anywhere.
-* The ``conformance-checks`` directive renders a table of every check that
-  enforces a clause defined on the current page.
+* The ``conformance-checks`` directive renders a table of every hand-written
+  check that enforces a clause defined on the current page.
+* Under each clause the rows of the case tables (``conformance/cases/``) that
+  illustrate it are rendered as a table of calls and spec values: the same rows
+  the suite runs and the reference's tests run, written once.
 
 At the end of reading, the build warns (an error under ``-W``) for every clause
 that no check enforces and for every check that cites a clause no page defines.
@@ -109,14 +112,45 @@ def resolve(app, doctree, docname):
             continue
         target_doc = store[cid][0]
         ref["refuri"] = builder.get_relative_uri(docname, target_doc) + f"#clause-{cid}"
+    rows_of = _rows_by_clause()
+    for clause in list(doctree.findall(clause_def)):
+        cid = clause["ids"][0][len("clause-"):] if clause["ids"] else None
+        item = clause.parent
+        while item is not None and not isinstance(item, nodes.list_item):
+            item = item.parent
+        if cid in rows_of and item is not None:
+            item += _render_rows(rows_of[cid])
+    row_ids = {c.id for cases in rows_of.values() for c in cases}
     for placeholder in list(doctree.findall(checks_table)):
         here = {cid for cid, (d, _) in store.items() if d == docname}
-        rows = sorted((c for c in _checks().values() if c.clause in here), key=lambda c: (c.clause, c.id))
-        placeholder.replace_self(_render_table(rows))
+        rows = sorted((c for c in _checks().values() if c.clause in here and c.id not in row_ids),
+                      key=lambda c: (c.clause, c.id))
+        counts = {cid: len(rows_of[cid]) for cid in sorted(here) if cid in rows_of}
+        placeholder.replace_self(_render_table(rows, counts))
 
 
-def _render_table(rows):
+def _rows_by_clause():
+    from conformance.cases import by_clause
+
+    return by_clause()
+
+
+def _render_rows(cases):
+    from conformance.cases import show_call, show_outcome
+
+    cells = [[nodes.literal(c.id, c.id), nodes.literal(show_call(c), show_call(c)), show_outcome(c)]
+             for c in cases]
+    tbl = table(["row", "call", "spec value"], cells, (22, 58, 20), classes=["spec-cases"])
+    wrapper = nodes.container(classes=["table-wrapper", "spec-cases-wrapper"])
+    wrapper += tbl
+    return wrapper
+
+
+def _render_table(rows, counts=None):
     cells = [[nodes.literal(c.id, c.id), _clause_link(c.clause), c.kind, c.description] for c in rows]
+    # Table rows are checks too, one each; they are listed under their clauses.
+    cells += [["(case table)", _clause_link(cid), "rows", f"{n} row{'s' if n != 1 else ''}, shown under the clause"]
+              for cid, n in (counts or {}).items()]
     tbl = table(["check", "clause", "kind", "what it asserts"], cells or [["(none)", "", "", ""]],
                 (30, 25, 10, 35), classes=["conformance-checks"])
     # The theme wraps tables in a sideways-scrolling box before this event runs.

@@ -145,3 +145,30 @@ def nll_without_selecting(log_probs, target, *, weight=None, ignore_index=None, 
 def entropy_in_bits(p, axis=-1, base=None):
     """Base 2 by default instead of nats."""
     return ref.entropy(p, axis=axis, base=2 if base is None else base)
+
+
+# --- cotangents (red.gradient.cotangent) ------------------------------------------
+
+def ctc_grad_ignoring_cotangent(log_probs, targets, input_lengths, target_lengths, *, cotangent=None, **kwargs):
+    """Accepts a cotangent and uses ones instead (right for cotangents of ones only)."""
+    return ref.ctc_loss_grad(log_probs, targets, input_lengths, target_lengths, **kwargs)
+
+
+def sce_grad_mean_cotangent(logits, target, *, cotangent=None, **kwargs):
+    """Every sample's gradient scaled by the mean cotangent, not by its own entry
+    (the Liger-Kernel #678 kind: right for "sum"/"mean" and for equal entries)."""
+    c = None if cotangent is None else np.full(np.shape(cotangent), np.mean(cotangent))
+    return ref.softmax_cross_entropy_grad(logits, target, cotangent=c, **kwargs)
+
+
+def bce_grad_cotangent_twice(probs, target, *, cotangent=None, **kwargs):
+    """Applies the cotangent, then multiplies by it once more."""
+    g = ref.binary_cross_entropy_grad(probs, target, cotangent=cotangent, **kwargs)
+    return g if cotangent is None else g * np.asarray(cotangent, dtype=np.float64)
+
+
+def nll_grad_real_class_not_ignored(log_probs, target, *, ignore_index=None, **kwargs):
+    """ignore_index honoured only as a negative sentinel (-100, -1): an ignored real
+    class keeps its gradient, and the mean's denominator counts it."""
+    keep = ignore_index if ignore_index is not None and ignore_index < 0 else None
+    return ref.nll_loss_grad(log_probs, target, ignore_index=keep, **kwargs)

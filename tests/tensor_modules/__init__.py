@@ -1,0 +1,1 @@
+"""Modules under test that take and return tensors (``--arrays torch|jax``)."""

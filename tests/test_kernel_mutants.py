@@ -1,0 +1,89 @@
+"""The suite against bugs that fast kernels ship (tests/faulty/kernel_mutants.py):
+each fails the clause it breaks, and the reference passes those checks."""
+
+import types
+
+import pytest
+
+import reference as ref
+from conformance.registry import load_all_checks
+from tests.faulty import kernel_mutants as km
+
+try:
+    from conformance.run_check import run_check
+except ImportError:  # before the runner split
+    from conformance.runner import run_check
+
+CHECKS = load_all_checks()
+
+
+def _statuses(function, replacement, clause):
+    impl = types.SimpleNamespace(**{n: getattr(ref, n) for n in ref.__all__})
+    if replacement is not None:
+        setattr(impl, function, replacement)
+    rows = [run_check(c, impl, max_examples=10) for c in CHECKS.values()
+            if c.function == function and c.clause == clause]
+    assert rows, f"no check of {function} enforces {clause}"
+    return [(r["check"], r["status"], r["message"]) for r in (x.to_dict() if hasattr(x, "to_dict") else x
+                                                               for x in rows)]
+
+
+MUTANTS = [
+    ("logsumexp", km.logsumexp_drops_partial_chunk, "conv.sizes"),
+    ("softmax_cross_entropy", km.sce_chunk_boundary_off_by_one, "conv.sizes"),
+    ("mean_squared_error", km.mse_mean_of_block_means, "conv.sizes"),
+    ("sigmoid_binary_cross_entropy", km.sbce_sum_drops_partial_block, "conv.sizes"),
+    ("softmax", km.softmax_float32_sum_for_large_vocab, "conv.sizes"),
+    ("softmax_cross_entropy", km.sce_labels_in_int16, "conv.sizes"),
+    ("nll_loss", km.nll_top_class_dropped, "conv.sizes"),
+    ("ctc_loss", km.ctc_frames_capped, "conv.sizes"),
+    ("nll_loss", km.nll_labels_as_int8, "conv.sizes"),
+    ("softmax", km.softmax_reads_memory_order, "conv.layout"),
+    ("mean_squared_error", km.mse_flattens_by_strides, "conv.layout"),
+    ("softmax_cross_entropy", km.sce_reads_the_base_buffer, "conv.layout"),
+    ("softmax_cross_entropy_grad", km.sce_grad_in_place, "conv.inputs-unchanged"),
+    ("log_softmax", km.log_softmax_shifts_in_place, "conv.inputs-unchanged"),
+    ("softmax_cross_entropy", km.sce_requires_int64, "conv.integer-targets"),
+    ("ctc_loss", km.ctc_lengths_must_be_arrays, "conv.integer-targets"),
+]
+
+
+@pytest.mark.parametrize("function, mutant, clause", MUTANTS, ids=[m[1].__name__ for m in MUTANTS])
+def test_kernel_bug_fails_its_clause(function, mutant, clause):
+    rows = _statuses(function, mutant, clause)
+    assert any(status in ("fail", "error") for _, status, _ in rows), rows
+
+
+@pytest.mark.parametrize("function, clause", sorted({(m[0], m[2]) for m in MUTANTS}))
+def test_reference_passes_the_same_checks(function, clause):
+    rows = _statuses(function, None, clause)
+    assert all(status == "pass" for _, status, _ in rows), rows
+
+
+# --- low precision: the issue's deliberately wrong bfloat16 kernel ------------------------
+
+LOW_PRECISION = [
+    ("softmax_cross_entropy_grad", km.sce_grad_target_entry_in_low_precision, km.sce_grad_rounded_once),
+    ("softmax_cross_entropy", km.sce_loss_summed_in_low_precision, km.sce_loss_rounded_once),
+]
+
+
+def _low_precision_verdict(function, dtype, replacement):
+    from conformance.context import Context
+    from conformance.registry import DTYPES, Failure
+
+    impl = types.SimpleNamespace(**{n: getattr(ref, n) for n in ref.__all__})
+    ctx = Context(impl, function=function, dtypes=DTYPES)
+    try:
+        CHECKS[f"{function}.dtype.{dtype}"].body(replacement, ctx)
+    except Failure as f:
+        return "fail", f.message
+    return "pass", ""
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("function, in_low_precision, in_float32", LOW_PRECISION,
+                         ids=[m[1].__name__ for m in LOW_PRECISION])
+def test_low_precision_kernel_fails_where_float32_passes(function, in_low_precision, in_float32, dtype):
+    assert _low_precision_verdict(function, dtype, in_low_precision)[0] == "fail"
+    assert _low_precision_verdict(function, dtype, in_float32) == ("pass", "")
