@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from conformance.session import selected_checks
+
 from conformance import SPEC_VERSION, clauses, report as reporting
 from conformance.registry import load_all_checks
 from conformance.spec import FUNCTIONS
@@ -64,7 +66,7 @@ def test_reference_passes_and_writes_the_contract_report(tmp_path):
     assert data["interrupted"] is False and data["stale_deviations"] == []
     assert data["started"] <= data["finished"]
     assert {r["function"] for r in data["results"]} == {"softmax", "sigmoid"}
-    assert len(data["results"]) == len([c for c in load_all_checks().values() if c.function in ("softmax", "sigmoid")])
+    assert len(data["results"]) == len(selected_checks(["softmax", "sigmoid"]))
     for row in data["results"]:
         assert RESULT_FIELDS <= set(row)
         # a check of an input dtype this run leaves out (--dtypes) skips itself
@@ -254,7 +256,7 @@ def test_pytest_plugin_passes_the_reference_and_is_inert_without_impl(tmp_path):
                           "--impl", "reference", "--conformance-only", "sigmoid", "--conformance-max-examples", "3"],
                          cwd="/", env=env, capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stdout + out.stderr
-    n = len([c for c in load_all_checks().values() if c.function == "sigmoid"])
+    n = len(selected_checks(["sigmoid"]))
     last = out.stdout.strip().splitlines()[-1]
     passed = int(last.split(" passed")[0].split()[-1])
     skipped = int(last.split(" skipped")[0].split()[-1]) if " skipped" in last else 0

@@ -505,6 +505,8 @@ def test_nan_in_nan_out(name, data):
             and (name, a) not in NAN_NOT_READ]
     if not args:
         return
+    if kw.get("weight") is not None and np.any(np.asarray(kw["weight"]) == 0):
+        return  # a sample of weight 0 contributes 0 whatever it holds (red.weights.*): no NaN to see
     arg = data.draw(st.sampled_from(args), label="arg")
     poisoned = np.array(kw[arg], dtype=np.float64)
     positions = list(np.ndindex(poisoned.shape))
