@@ -74,6 +74,10 @@ GROUPS = {
     "focal": "gamma 0, 0.5, 2 and 5; alpha none, scalar and per class.",
     "regression": "Standard normal predictions and targets at scales 1e-10, 1, 1e4 and 1e150, "
                   "differences near the Huber / smooth-L1 thresholds, and beta = 0.",
+    "large-vocabulary": "The z-loss (s = 1e-4 and 0.1) and softcap (c = 30 and 3) of softmax cross entropy on "
+                        "random, offset and confident logits; linear_cross_entropy of hidden states "
+                        "(H = 4 and 32) with 50 and 300 classes, with a bias, the options, and logits "
+                        "that cancel (sum |x_h w_h| / |z| up to 1e8).",
     "ctc-short": "CTC problems with T = 1 to 12 frames, 2 to 6 classes, repeated labels and blanks.",
     "ctc-long": "CTC problems with T = 200 frames, 20 classes and 40 labels: the alignment probability "
                 "is about e**-400, far below float64's range, so only a log-space recursion survives.",
@@ -462,12 +466,57 @@ def _ctc_cases(size):
     return cases
 
 
+def _large_vocabulary_cases(size):
+    """z-loss and softcap of softmax cross entropy; linear cross entropy and its gradients."""
+    cases = []
+    r = _rng("large-vocabulary")
+    n = _rows(size, 32)
+    z = 3.0 * r.standard_normal((n, 50))
+    t = r.integers(0, 50, size=n)
+    zc = z.copy()
+    zc[np.arange(n), t] = np.max(z, axis=1) + 40.0
+    sce_options = [
+        ("z-loss 1e-4", z, {"z_loss": 1e-4}),
+        ("z-loss 0.1, offset 1e4", z + 1e4, {"z_loss": 0.1}),
+        ("softcap 30, confident", zc, {"softcap": 30.0}),
+        ("softcap 3, z-loss 1e-4, smoothing 0.1", z, {"softcap": 3.0, "z_loss": 1e-4, "label_smoothing": 0.1}),
+    ]
+    for label, zz, kw in sce_options:
+        for fn in ("softmax_cross_entropy", "softmax_cross_entropy_grad"):
+            cases.append(Case(fn, "large-vocabulary", label, (zz, t), {**kw, "reduction": "none"}))
+    for c, h in ((50, 4), (300, 32)) if size == "full" else ((50, 4),):
+        x = r.standard_normal((n, h))
+        w = r.standard_normal((c, h)) / np.sqrt(h)
+        b = r.standard_normal(c)
+        tt = r.integers(0, c, size=n)
+        # a token whose logits cancel: its last hidden unit undoes the others up to 1e-8 of them
+        xs = x.copy()
+        xs[0, :-1] *= 1e4
+        ws = w.copy()
+        ws[:, -1] = -(xs[0, :-1] @ ws[:, :-1].T) / xs[0, -1] + 1e-4 * r.standard_normal(c)
+        problems = [
+            (f"C={c}, H={h}", x, w, {}),
+            (f"C={c}, H={h}, bias", x, w, {"linear_bias": b}),
+            (f"C={c}, H={h}, z-loss, softcap, smoothing, weights",
+             x, w, {"linear_bias": b, "z_loss": 1e-3, "softcap": 5.0, "label_smoothing": 0.1,
+                    "weight": r.uniform(0.1, 3.0, size=c)}),
+            (f"C={c}, H={h}, cancelling logits", xs, ws, {}),
+        ]
+        for label, xx, ww, kw in problems:
+            cases.append(Case("linear_cross_entropy", "large-vocabulary", label, (xx, ww, tt),
+                              {**kw, "reduction": "none"}))
+            for wrt in ("input", "linear_weight", "linear_bias"):
+                cases.append(Case("linear_cross_entropy_grad", "large-vocabulary", f"{label}, wrt {wrt}",
+                                  (xx, ww, tt), {**kw, "wrt": wrt, "reduction": "sum"}))
+    return cases
+
+
 def build(size: str = "full") -> list[Case]:
     """Every case of the corpus, in a fixed order."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}, got {size!r}")
     cases = []
     for part in (_softmax_cases, _information_cases, _classification_cases, _binary_cases,
-                 _focal_cases, _regression_cases, _ctc_cases):
+                 _focal_cases, _regression_cases, _ctc_cases, _large_vocabulary_cases):
         cases += part(size)
     return cases

@@ -370,13 +370,39 @@ def _targets(target, shape, ignore_index):
     return rows, [True] * n
 
 
-def _sce_parts(logits, target, weight, ignore_index, label_smoothing):
+def _softcap_value(v, cap):
+    """``cap * tanh(v / cap)`` with ``±inf -> ±cap`` (NaN stays NaN)."""
+    if _isnan(v):
+        return _NAN
+    if mp.isinf(v):
+        return cap if v > 0 else -cap
+    return cap * mp.tanh(v / cap)
+
+
+def _softcap_slope(v, cap):
+    """``d/dv cap tanh(v / cap) = 1 / cosh(v / cap)**2`` (0 at ``±inf``)."""
+    if _isnan(v):
+        return _NAN
+    if mp.isinf(v):
+        return _ZERO
+    return 1 / mp.cosh(v / cap) ** 2
+
+
+def _sce_parts(logits, target, weight, ignore_index, label_smoothing, softcap=None):
     z = np.asarray(logits, dtype=np.float64)
-    c = z.shape[-1]
-    rows, batch = _rows(z)
-    ys, keep = _targets(target, z.shape, ignore_index)
+    rows, _ = _rows(z)
+    return _sce_parts_rows(rows, z.shape, target, weight, ignore_index, label_smoothing, softcap)
+
+
+def _sce_parts_rows(rows, shape, target, weight, ignore_index, label_smoothing, softcap=None):
+    """The parts of softmax cross entropy for rows of mpf logits (``shape`` the
+    logits' shape): per sample ``(softmax row, coef, w_n, keep, raw logits)``."""
+    c = shape[-1]
+    batch = tuple(shape[:-1])
+    ys, keep = _targets(target, shape, ignore_index)
     w = _class_weights(weight, c)
     eps = _f(label_smoothing)
+    cap = None if softcap is None else _f(softcap)
     parts = []
     for zr, y, k in zip(rows, ys, keep):
         if k:
@@ -385,17 +411,30 @@ def _sce_parts(logits, target, weight, ignore_index, label_smoothing):
             t = [_ZERO] * c
         coef = [a * b for a, b in zip(t, w)]
         w_n = mp.fsum(a * b for a, b in zip(y, w)) if weight is not None else (_ONE if k else _ZERO)
-        parts.append((_softmax_row(zr), coef, w_n, k))
-    return parts, batch, z.shape
+        capped = zr if cap is None else [_softcap_value(v, cap) for v in zr]
+        parts.append((_softmax_row(capped), coef, w_n, k, zr))
+    return parts, batch, tuple(shape)
+
+
+def _sce_values(parts, z_loss):
+    s = _f(z_loss)
+    values = []
+    for row, coef, w_n, k, _ in parts:
+        if not k:
+            values.append(_ZERO)
+            continue
+        v = -mp.fsum(_times(a, b) for a, b in zip(coef, row[1]))
+        if s != 0:
+            v = v + _times(s * w_n, row[2] ** 2)
+        values.append(v)
+    return values
 
 
 def softmax_cross_entropy(logits, target, *, weight=None, ignore_index=None, label_smoothing=0.0,
-                          reduction="mean"):
+                          z_loss=0.0, softcap=None, reduction="mean"):
     with mp.workdps(DPS):
-        parts, batch, _ = _sce_parts(logits, target, weight, ignore_index, label_smoothing)
-        values = [(-mp.fsum(_times(a, b) for a, b in zip(coef, row[1])) if k else _ZERO)
-                  for row, coef, _, k in parts]
-        return _reduce(_obj(values, batch), [p[2] for p in parts], reduction)
+        parts, batch, _ = _sce_parts(logits, target, weight, ignore_index, label_smoothing, softcap)
+        return _reduce(_obj(_sce_values(parts, z_loss), batch), [p[2] for p in parts], reduction)
 
 
 def _sce_grad_row(row, coef):
@@ -415,16 +454,80 @@ def _sce_grad_row(row, coef):
     return out
 
 
+def _sce_grad_rows(parts, n_classes, z_loss, softcap, reduction):
+    """Per sample the gradient with respect to the (raw) logits, as lists of mpf."""
+    s = _f(z_loss)
+    cap = None if softcap is None else _f(softcap)
+    scale = _scale([p[2] for p in parts], len(parts), reduction)
+    out = []
+    for row, coef, w_n, k, raw in parts:
+        if not k:
+            out.append([_ZERO] * n_classes)
+            continue
+        g = _sce_grad_row(row, coef)
+        if s != 0:
+            lse2 = _times(2 * s * w_n, row[2])
+            g = [a + _times(p, lse2) for a, p in zip(g, row[0])]
+        g = [a * scale for a in g]
+        if cap is not None:
+            g = [a * _softcap_slope(v, cap) for a, v in zip(g, raw)]
+        out.append(g)
+    return out
+
+
 def softmax_cross_entropy_grad(logits, target, *, weight=None, ignore_index=None, label_smoothing=0.0,
-                               reduction="mean"):
+                               z_loss=0.0, softcap=None, reduction="mean"):
     with mp.workdps(DPS):
-        parts, batch, shape = _sce_parts(logits, target, weight, ignore_index, label_smoothing)
-        scale = _scale([p[2] for p in parts], len(parts), reduction)
-        vals = []
-        for row, coef, _, k in parts:
-            g = _sce_grad_row(row, coef) if k else [_ZERO] * shape[-1]
-            vals.extend(v * scale for v in g)
-        return _obj(vals, shape)
+        parts, batch, shape = _sce_parts(logits, target, weight, ignore_index, label_smoothing, softcap)
+        rows = _sce_grad_rows(parts, shape[-1], z_loss, softcap, reduction)
+        return _obj([v for g in rows for v in g], shape)
+
+
+def linear_logits(input, linear_weight, linear_bias=None):
+    """The exact logits ``input @ linear_weight.T + linear_bias`` as rows of mpf
+    (products of float64 numbers are exact at this precision, and so, in
+    practice, are their sums), and the logits' shape."""
+    x = np.asarray(input, dtype=np.float64)
+    w = np.asarray(linear_weight, dtype=np.float64)
+    xr = x.reshape(-1, x.shape[-1])
+    b = [_ZERO] * w.shape[0] if linear_bias is None else [_f(v) for v in np.asarray(linear_bias, dtype=np.float64)]
+    wr = [[_f(v) for v in row] for row in w]
+    rows = []
+    with mp.workdps(DPS):
+        for xn in xr:
+            xs = [_f(v) for v in xn]
+            rows.append([mp.fsum([a * bb for a, bb in zip(xs, wc)] + [bc]) for wc, bc in zip(wr, b)])
+    return rows, x.shape[:-1] + (w.shape[0],)
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, ignore_index=None,
+                         label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
+    rows, shape = linear_logits(input, linear_weight, linear_bias)
+    with mp.workdps(DPS):
+        parts, batch, _ = _sce_parts_rows(rows, shape, target, weight, ignore_index, label_smoothing, softcap)
+        return _reduce(_obj(_sce_values(parts, z_loss), batch), [p[2] for p in parts], reduction)
+
+
+def linear_cross_entropy_grad(input, linear_weight, target, *, linear_bias=None, weight=None, ignore_index=None,
+                              label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean", wrt="input"):
+    x = np.asarray(input, dtype=np.float64)
+    w = np.asarray(linear_weight, dtype=np.float64)
+    rows, shape = linear_logits(x, w, linear_bias)
+    xr = [[_f(v) for v in row] for row in x.reshape(-1, x.shape[-1])]
+    wr = [[_f(v) for v in row] for row in w]
+    c, h = w.shape
+    with mp.workdps(DPS):
+        parts, _, _ = _sce_parts_rows(rows, shape, target, weight, ignore_index, label_smoothing, softcap)
+        g = _sce_grad_rows(parts, c, z_loss, softcap, reduction)
+        if wrt == "input":
+            vals = [mp.fsum(g[n][k] * wr[k][j] for k in range(c)) for n in range(len(g)) for j in range(h)]
+            return _obj(vals, x.shape)
+        if wrt == "linear_weight":
+            vals = [mp.fsum(g[n][k] * xr[n][j] for n in range(len(g))) for k in range(c) for j in range(h)]
+            return _obj(vals, (c, h))
+        if wrt == "linear_bias":
+            return _obj([mp.fsum(g[n][k] for n in range(len(g))) for k in range(c)], (c,))
+        raise ValueError(f"wrt must be 'input', 'linear_weight' or 'linear_bias', got {wrt!r}")
 
 
 def _nll_parts(log_probs, target, weight, ignore_index):

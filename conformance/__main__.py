@@ -35,6 +35,12 @@ Options
                         autograd (the report's "gradients" says which)
 --device DEVICE         where those tensors live: cpu (default), cuda, cuda:N; the
                         built-in torch and jax adapters take it too
+--baseline TARGET       for float16 and bfloat16 checks, also measure TARGET (a
+                        built-in adapter or a module) at the same inputs and say
+                        per check whether the implementation is at least as
+                        accurate ("worse than torch by N ulps"); default: torch
+                        where it is installed and the run has a low-precision
+                        dtype; ``none`` turns it off
 --list                  list every check with its kind and clause, by function
 
 The checks run in a child process, one at a time.  A check that exceeds
@@ -94,8 +100,28 @@ def _parser(prog=PROG):
                    help="what the module under test takes and returns (default numpy)")
     p.add_argument("--device", default="cpu", metavar="DEVICE",
                    help="where its tensors live: cpu (default), cuda, cuda:N")
+    p.add_argument("--baseline", metavar="TARGET",
+                   help="for float16/bfloat16 checks, also measure TARGET at the same inputs "
+                        "(default: torch where installed; 'none' turns it off)")
     p.add_argument("--list", action="store_true", help="list every check with its kind and clause")
     return p
+
+
+def _baseline(option, target, dtypes):
+    """The baseline of the low-precision checks (``--baseline``), or ``None``.
+
+    By default it is the torch adapter, where torch is installed and the run
+    checks float16 or bfloat16 (not when the target is that adapter itself).
+    """
+    from .registry import LOW_PRECISION_DTYPES
+
+    if option is not None:
+        return None if option.strip().lower() == "none" else option.strip()
+    if target == "torch" or not set(dtypes or ()) & set(LOW_PRECISION_DTYPES):
+        return None
+    import importlib.util
+
+    return "torch" if importlib.util.find_spec("torch") is not None else None
 
 
 def _usage_error(message: str, prog: str = PROG) -> int:
@@ -199,6 +225,7 @@ def main(argv=None, prog: str = PROG) -> int:
         if unknown or not dtypes:
             return usage(f"--dtypes: unknown dtype(s) {', '.join(unknown) or '(none given)'}; "
                          f"expected names from {','.join(DTYPES)} or 'all'")
+    baseline = _baseline(args.baseline, args.impl, dtypes)
     if args.max_examples < 1:
         return usage("--max-examples must be at least 1")
     if not args.timeout > 0:
@@ -222,7 +249,7 @@ def main(argv=None, prog: str = PROG) -> int:
             report = run(args.impl, only=only, max_examples=args.max_examples, seed=args.seed,
                          timeout=args.timeout, known_deviations=args.known_deviations,
                          progress=progress.on_function, on_check=progress.on_check, dtypes=dtypes,
-                         arrays=args.arrays, device=args.device)
+                         arrays=args.arrays, device=args.device, baseline=baseline)
         except ImportFailure as exc:
             progress.done()
             return usage(str(exc).replace("\n", " "))

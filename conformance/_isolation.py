@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from .run_check import (LOST_DIED, LOST_TIMEOUT, CheckResult, ImportFailure, provided_functions, resolve,
+from .run_check import (LOST_DIED, LOST_TIMEOUT, CheckResult, ImportFailure, provided_functions, resolve, resolve_baseline,
                         run_check)
 
 _BOOTSTRAP = (
@@ -42,8 +42,9 @@ class WorkerPool:
     """One child process at a time, restarted after a hang or a crash."""
 
     def __init__(self, target, *, max_examples=50, seed=0, timeout=30.0, startup_timeout=None, dtypes=None,
-                 arrays="numpy", device="cpu"):
+                 arrays="numpy", device="cpu", baseline=None):
         self.target = target
+        self.baseline = baseline
         self.dtypes = list(dtypes) if dtypes else None
         self.arrays, self.device = arrays, device
         self.gradients = None  # where a wrapped module's gradients come from (--arrays)
@@ -63,7 +64,8 @@ class WorkerPool:
         env = dict(os.environ)
         env["CONFORMANCE_SYS_PATH"] = json.dumps([p or os.getcwd() for p in sys.path])
         config = json.dumps({"target": self.target, "max_examples": self.max_examples, "seed": self.seed,
-                             "dtypes": self.dtypes, "arrays": self.arrays, "device": self.device})
+                             "dtypes": self.dtypes, "arrays": self.arrays, "device": self.device,
+                             "baseline": self.baseline})
         self.log = tempfile.TemporaryFile()
         self.buf = b""
         self.proc = subprocess.Popen(
@@ -217,8 +219,10 @@ class InProcess:
     """The same interface, running the checks in this process (no crash isolation)."""
 
     def __init__(self, target, *, max_examples=50, seed=0, timeout=30.0, dtypes=None, arrays="numpy",
-                 device="cpu"):
+                 device="cpu", baseline=None):
         self.target = target
+        self.baseline_target = baseline
+        self.baseline = None
         self.dtypes = dtypes
         self.arrays, self.device = arrays, device
         self.gradients = None
@@ -229,12 +233,13 @@ class InProcess:
 
     def start(self) -> list[str]:
         self.implementation = resolve(self.target, self.arrays, self.device)
+        self.baseline = resolve_baseline(self.baseline_target)
         self.gradients = getattr(self.implementation, "GRADIENTS", None)
         return provided_functions(self.implementation)
 
     def run(self, check) -> CheckResult:
         return run_check(check, self.implementation, max_examples=self.max_examples, seed=self.seed,
-                         timeout=self.timeout, dtypes=self.dtypes)
+                         timeout=self.timeout, dtypes=self.dtypes, baseline=self.baseline)
 
     def close(self) -> None:
         pass

@@ -1,6 +1,7 @@
 """The child side of the isolated run (see :mod:`conformance._isolation`).
 
-Started with one argument, a JSON object ``{"target", "max_examples", "seed", "dtypes"}``.
+Started with one argument, a JSON object ``{"target", "max_examples", "seed", "dtypes",
+"arrays", "device", "baseline"}``.
 It keeps its original stdin and stdout for the protocol and gives the
 implementation ``/dev/null`` as stdin and stderr as stdout, so whatever the
 implementation prints or reads cannot corrupt the protocol.  It imports the
@@ -62,10 +63,12 @@ def main(argv=None) -> int:
         proto_out.write(json.dumps(message, allow_nan=True) + "\n")
         proto_out.flush()
 
-    from .run_check import ImportFailure, describe_exception, plain, provided_functions, resolve, run_check
+    from .run_check import (ImportFailure, describe_exception, plain, provided_functions, resolve,
+                            resolve_baseline, run_check)
 
     try:
         implementation = resolve(config["target"], config.get("arrays") or "numpy", config.get("device") or "cpu")
+        baseline = resolve_baseline(config.get("baseline"))
         from .registry import load_all_checks
 
         checks = load_all_checks()
@@ -90,7 +93,8 @@ def main(argv=None) -> int:
                    "status": "error", "message": f"unknown check id {request.get('check')!r}"}
         else:
             row = run_check(check, implementation, max_examples=config.get("max_examples", 50),
-                            seed=config.get("seed", 0), timeout=None, dtypes=config.get("dtypes")).to_dict()
+                            seed=config.get("seed", 0), timeout=None, dtypes=config.get("dtypes"),
+                            baseline=baseline).to_dict()
         row = plain(row)
         for key in ("max_abs_error", "max_ulp_error"):
             if isinstance(row.get(key), float) and math.isnan(row[key]):

@@ -4,8 +4,10 @@
 :func:`wrap` turns such a module into one the suite can call with numpy
 arrays: every array argument becomes a tensor (array) of the same dtype on the
 chosen device (bfloat16 included), every result comes back as a numpy array
-of the dtype the module returned.  Python lists stay lists, scalars stay
-scalars.  A module that has a loss but not its gradient gets one from
+of the dtype the module returned.  A list of numbers (the suite passes class
+indices and lengths as lists too) becomes a tensor as well, and so does a
+number given as ``cotangent``: the module sees tensors only.  Other scalars
+(options such as ``label_smoothing``) stay numbers.  A module that has a loss but not its gradient gets one from
 autograd through the loss (``torch.autograd.grad`` with the cotangent as the
 output gradient, or ``jax.vjp``); :data:`GRADIENTS` of the wrapped module says,
 per gradient, which it is, and the report quotes it.
@@ -159,9 +161,21 @@ def wrap(module, arrays: str, device: str = "cpu"):
     return ns
 
 
+def _as_array(value, key=None):
+    """What becomes a tensor: arrays, lists of numbers, a number given as the cotangent."""
+    if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in value):
+        return np.asarray(value)
+    if key == "cotangent" and isinstance(value, (int, float, np.integer, np.floating)) \
+            and not isinstance(value, bool):
+        return np.asarray(value, dtype=np.float64)
+    return value
+
+
 def _converted(fn, backend):
     def call(*args, **kwargs):
-        out = fn(*(backend.to(a) for a in args), **{k: backend.to(v) for k, v in kwargs.items()})
+        out = fn(*(backend.to(_as_array(a)) for a in args),
+                 **{k: backend.to(_as_array(v, k)) for k, v in kwargs.items()})
         return backend.back(out)
 
     call.__name__ = getattr(fn, "__name__", "function")
@@ -178,8 +192,8 @@ def _autograd(name, loss, backend):
             position = 1 if wrt == "q" else 0
         elif wrt is not None:
             raise TypeError(f"{name}() got an unexpected keyword argument 'wrt'")
-        tensors = [backend.to(a) for a in args]
-        kw = {k: backend.to(v) for k, v in kwargs.items()}
+        tensors = [backend.to(_as_array(a)) for a in args]
+        kw = {k: backend.to(_as_array(v, k)) for k, v in kwargs.items()}
         return backend.back(backend.vjp(loss, tensors, kw, position, cotangent))
 
     grad.__name__ = name

@@ -86,8 +86,11 @@ class Context:
     """
 
     def __init__(self, implementation, *, function: str, max_examples: int = 50,
-                 seed: int = 0, reference=None, dtypes=None):
+                 seed: int = 0, reference=None, dtypes=None, baseline=None):
         self._implementation = implementation
+        #: Measured beside the implementation by the low-precision checks (``--baseline``).
+        self.baseline = baseline
+        self._baseline_errors = None  # [implementation's max ulps, baseline's max ulps, cases, baseline failures]
         from .registry import DEFAULT_DTYPES
 
         #: The input dtypes this run checks (``--dtypes``).
@@ -116,7 +119,15 @@ class Context:
         if isinstance(fn, str):
             fn = self.impl(fn)
         before = _snapshot(args, kwargs)
-        out = fn(*args, **kwargs)
+        try:
+            out = fn(*args, **kwargs)
+        except TypeError as exc:
+            # A function without an option (one written before the spec had it) cannot
+            # express the cases that need it: skipped alone, like NotImplementedError.
+            option = _unexpected_keyword(exc, kwargs)
+            if option is None:
+                raise
+            raise NotImplementedError(f"takes no option {option!r} ({exc})") from None
         written = _written(before, args, kwargs)
         if written:
             call = format_call(self.function, args, kwargs)
@@ -126,6 +137,62 @@ class Context:
             raise Failure(f"returned None for {format_call(self.function, args, kwargs)}",
                           counterexample=format_call(self.function, args, kwargs))
         return np.asarray(out)
+
+    # -- the baseline of low-precision checks ---------------------------------
+    def measure_baseline(self, function: str, low_args, low_kwargs, got, held_args, held_kwargs,
+                         expected, *, dtype) -> None:
+        """Measure the baseline's ``function`` at the same low-precision input
+        as the implementation (whose result is ``got``), both in ulps of the
+        dtype the implementation is judged in, against ``expected``.
+
+        Nothing happens without a baseline or where it lacks ``function``; a
+        baseline that raises is counted, never blamed on the implementation.
+        """
+        fn = getattr(self.baseline, function, None) if self.baseline is not None else None
+        if not callable(fn):
+            return
+        floor, _ = judge(function, held_args, held_kwargs, expected)
+        judged, base, _ = judged_precision(np.asarray(got).dtype, dtype)
+        if self._baseline_errors is None:
+            self._baseline_errors = {"cases": 0, "baseline_failed": 0, "worse_cases": 0, "worst_excess": 0.0,
+                                     "target_max": 0.0, "baseline_max": 0.0}
+        record = self._baseline_errors
+        record["cases"] += 1
+        try:
+            with np.errstate(all="ignore"):
+                theirs = np.asarray(fn(*low_args, **low_kwargs))
+            their_err = _max_ulps(theirs, expected, judged, floor, own_magnitude=bool(base))
+        except Exception:  # noqa: BLE001 - the baseline's own failure is not the verdict
+            record["baseline_failed"] += 1
+            return
+        mine_err = _max_ulps(got, expected, judged, floor, own_magnitude=bool(base))
+        record["target_max"] = max(record["target_max"], mine_err)
+        record["baseline_max"] = max(record["baseline_max"], their_err)
+        if mine_err > their_err:
+            record["worse_cases"] += 1
+            excess = mine_err - their_err if math.isfinite(their_err) else math.inf
+            record["worst_excess"] = max(record["worst_excess"], excess)
+
+    def baseline_verdict(self) -> dict | None:
+        """The row's ``baseline``: case by case, is the implementation's error
+        in ulps at most the baseline's at the same input?"""
+        r = self._baseline_errors
+        if r is None:
+            return None
+        name = getattr(self.baseline, "BASELINE_NAME", None) or getattr(self.baseline, "__name__", "baseline")
+        measured = r["cases"] - r["baseline_failed"]
+        if measured == 0:
+            verdict = f"{name} could not compute these inputs"
+        elif r["worse_cases"] == 0:
+            verdict = f"at least as accurate as {name} at every input"
+        else:
+            verdict = (f"worse than {name} by {_fmt_ulps(r['worst_excess'])} ulps "
+                       f"({r['worse_cases']} of {measured} inputs)")
+        return {"implementation": name, "verdict": verdict, "cases": r["cases"],
+                "baseline_failed": r["baseline_failed"], "worse_cases": r["worse_cases"],
+                "worst_excess_ulps": _json_ulps(r["worst_excess"]),
+                "target_max_ulp_error": _json_ulps(r["target_max"]),
+                "baseline_max_ulp_error": _json_ulps(r["baseline_max"])}
 
     # -- comparisons --------------------------------------------------------
     def assert_close(self, got, expected, *, call: str, ulps: float | None = None,
@@ -152,19 +219,10 @@ class Context:
         if got_arr.dtype.kind not in "iub" and not is_floating(got_arr.dtype):
             raise Failure(f"{what}: dtype {got_arr.dtype}, expected a real floating array",
                           counterexample=call)
-        abs_err, ulp_err = ulp_errors(got_arr, exp_arr, dtype=dtype, floor=floor)
+        abs_err, ulp_err, scale = _judged_errors(got_arr, exp_arr, dtype, floor, own_magnitude=bool(base))
         budget = ulps * (1.0 + (0.0 if cond is None else np.asarray(cond, dtype=np.float64)))
         if base:
-            # Low precision: ``base`` ulps at the value's own magnitude (relative, whatever
-            # the floor) plus the float32 share; errors and budget both counted in ulps
-            # of the value's own magnitude, which is what a reader of the report expects.
-            with np.errstate(all="ignore"):
-                mag = np.where(np.isfinite(exp_arr), np.abs(exp_arr), 0.0)
-                own = np.spacing(mag.astype(dtype)).astype(np.float64)
-                unit = np.spacing(np.maximum(mag, floor).astype(dtype)).astype(np.float64)
-                scale = np.where(own > 0, unit / own, 1.0)
-                budget = base + budget * scale
-                ulp_err = np.where(np.isfinite(ulp_err), ulp_err * scale, ulp_err)
+            budget = base + budget * scale
         budget = np.broadcast_to(budget, ulp_err.shape)
         max_abs = float(np.max(abs_err)) if abs_err.size else 0.0
         max_ulp = float(np.max(ulp_err)) if ulp_err.size else 0.0
@@ -292,3 +350,47 @@ def _short(arr, limit: int = 12):
 def _fmt_ulps(x) -> str:
     x = float(x)
     return "inf" if math.isinf(x) else f"{x:.3g}"
+
+
+def _judged_errors(got, expected, dtype, floor, *, own_magnitude):
+    """``(absolute errors, errors in ulps, scale)`` as the budget counts them.
+
+    In ulps of ``dtype`` at ``max(|expected|, floor)``; for a low-precision
+    result (``own_magnitude``) in ulps of the value's own magnitude instead,
+    which is what a reader of the report expects (``scale`` converts the
+    floor's ulps into those, 1 elsewhere).
+    """
+    abs_err, ulp_err = ulp_errors(got, expected, dtype=dtype, floor=floor)
+    if not own_magnitude:
+        return abs_err, ulp_err, 1.0
+    with np.errstate(all="ignore"):
+        mag = np.where(np.isfinite(expected), np.abs(expected), 0.0)
+        own = np.spacing(mag.astype(dtype)).astype(np.float64)
+        unit = np.spacing(np.maximum(mag, floor).astype(dtype)).astype(np.float64)
+        scale = np.where(own > 0, unit / own, 1.0)
+        ulp_err = np.where(np.isfinite(ulp_err), ulp_err * scale, ulp_err)
+    return abs_err, ulp_err, scale
+
+
+def _max_ulps(got, expected, dtype, floor, *, own_magnitude) -> float:
+    """The largest error of ``got`` in ulps as the budget counts them (inf for a
+    result of the wrong size)."""
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got.size != expected.size:
+        return math.inf
+    got = got.reshape(expected.shape)
+    _, ulps, _ = _judged_errors(got, allow_underflow(got, expected), dtype, floor, own_magnitude=own_magnitude)
+    return float(np.max(ulps)) if ulps.size else 0.0
+
+
+def _json_ulps(x: float):
+    """A number of ulps for the JSON report: rounded, ``"inf"`` when infinite."""
+    return "inf" if math.isinf(x) else round(float(x), 3)
+
+
+def _unexpected_keyword(exc: TypeError, kwargs) -> str | None:
+    """The keyword of ``kwargs`` a ``TypeError`` says the function does not take."""
+    text = str(exc)
+    if "unexpected keyword argument" not in text:
+        return None
+    return next((k for k in kwargs if f"'{k}'" in text), None)

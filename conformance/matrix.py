@@ -57,8 +57,11 @@ DATA = pathlib.Path("docs") / "conformance" / "matrix"
 SUMMARY = "summary.json"
 
 #: The options of a matrix run: the suite's defaults, spelled out so that a
-#: change of those defaults shows in the fingerprint.
-OPTIONS = {"max_examples": 50, "seed": 0}
+#: change of those defaults shows in the fingerprint.  The adapters under
+#: ``low_precision`` run with ``--dtypes all`` (their frameworks compute in
+#: float16 and bfloat16); the others pass numpy arrays to libraries that have
+#: no such dtypes and run with the default float64 and float32.
+OPTIONS = {"max_examples": 50, "seed": 0, "low_precision": ["reference", "torch", "jax"]}
 
 #: Pins every verdict depends on: the arrays, the reference's special
 #: functions, hypothesis' exploration (which counterexample a derandomised run
@@ -70,6 +73,7 @@ FRAMEWORK_PINS = {
     "reference": (),
     "scipy": (),
     "torch": ("torch",),
+    "torch_chunked": ("torch",),
     "jax": ("jax", "jaxlib", "optax"),
     "keras": ("keras", "jax", "jaxlib"),
     "sklearn": ("scikit-learn",),
@@ -325,9 +329,11 @@ def installed_versions(adapter: str) -> dict[str, str]:
 def pin_mismatches(adapter: str) -> list[str]:
     """Installed distributions whose version is not their pin (the data would describe the pin)."""
     versions = installed_versions(adapter)
+    # A local version label (torch's "2.13.0+cpu") satisfies the pin "==2.13.0" (PEP 440).
     return [f"{d} {versions[d]} is installed, constraints.txt pins {v}"
             for d, v in pinned_for(adapter).items()
-            if v != "unpinned" and versions.get(d) not in (v, "not installed")]
+            if v != "unpinned" and versions.get(d) != "not installed"
+            and versions.get(d, "").split("+", 1)[0] != v]
 
 
 def dumps(data: dict) -> str:
@@ -391,7 +397,8 @@ def measure(adapter: str, out: pathlib.Path) -> dict:
         start = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "conformance", "--impl", adapter, "--report", str(report_path),
-             "--max-examples", str(OPTIONS["max_examples"]), "--seed", str(OPTIONS["seed"])],
+             "--max-examples", str(OPTIONS["max_examples"]), "--seed", str(OPTIONS["seed"]),
+             *dtype_options(adapter)],
             capture_output=True, text=True, cwd=copy, env=env)
         wall = round(time.perf_counter() - start, 1)
         if not report_path.exists():
@@ -415,6 +422,13 @@ def measure(adapter: str, out: pathlib.Path) -> dict:
     return {"adapter": adapter, "written": True, "fingerprint": data["fingerprint"],
             "measured": data["measured"], "exit_status": proc.returncode, "wall_time_s": wall,
             "versions": data["versions"], "summary": data["summary"]}
+
+
+def dtype_options(adapter: str) -> list[str]:
+    """The command-line options that choose the dtypes of ``adapter``'s run."""
+    if adapter in OPTIONS["low_precision"]:
+        return ["--dtypes", "all", "--baseline", "none"]
+    return []
 
 
 def suite_version() -> str:

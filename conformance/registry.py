@@ -87,6 +87,7 @@ def _implied_dtype(id: str, kind: str):
 #: The input dtypes ``--dtypes`` can name, and the default selection.
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 DEFAULT_DTYPES = ("float64", "float32")
+LOW_PRECISION_DTYPES = ("float16", "bfloat16")
 
 
 class Failure(AssertionError):

@@ -257,6 +257,15 @@ def summary_lines(report: dict, report_path=None) -> list[str]:
                 by_reason.setdefault(entry["reason"], []).append(row["check"])
         for reason, ids in by_reason.items():
             out.append(f"  {_short(reason, 120)}: {_listing(ids)}")
+    compared = [r for r in report["results"] if r.get("baseline")]
+    if compared:
+        name = compared[0]["baseline"]["implementation"]
+        worse = [r for r in compared if r["baseline"]["worse_cases"]]
+        out.append("")
+        out.append(f"low precision against the baseline ({name}, same inputs, same dtype): "
+                   f"{len(compared) - len(worse)} of {len(compared)} check(s) at least as accurate at every input")
+        for row in worse:
+            out.append(f"  {row['check']}: {row['baseline']['verdict']}")
     if report.get("stale_deviations"):
         out.append("")
         out.append(f"{len(report['stale_deviations'])} stale known deviation(s) (no failing check matches; "

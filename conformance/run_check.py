@@ -26,7 +26,7 @@ import traceback
 import warnings
 from typing import Any
 
-from .adapters import BUILTIN
+from .adapters import BUILTIN, NAMED  # noqa: F401
 from .context import Context
 from .registry import Failure, Skip
 from .spec import FUNCTIONS
@@ -82,6 +82,11 @@ class CheckResult:
         The function whose loss kept this check from running.
     deviation : dict or None
         The matching known-deviation entries (set by the session).
+    baseline : dict or None
+        For a float16 or bfloat16 check run with ``--baseline``: the baseline's
+        name, its largest error and the implementation's in ulps of the
+        judged dtype over the same inputs, and the verdict
+        (``"at least as accurate as torch"``, ``"worse than torch by 3 ulps"``).
     """
 
     check: str
@@ -100,6 +105,7 @@ class CheckResult:
     lost: str | None = None
     blocked_by: str | None = None
     deviation: dict | None = None
+    baseline: dict | None = None
 
     # -- the ways a row is made ---------------------------------------------
     @classmethod
@@ -145,9 +151,9 @@ class CheckResult:
     # -- reading it ---------------------------------------------------------
     def to_dict(self) -> dict:
         """The JSON row: the contract's keys, ``reasons``, and ``lost``/``blocked_by``/
-        ``deviation`` when set."""
+        ``deviation``/``baseline`` when set."""
         row = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        for optional in ("lost", "blocked_by", "deviation"):
+        for optional in ("lost", "blocked_by", "deviation", "baseline"):
             if row[optional] is None:
                 del row[optional]
         return row
@@ -200,7 +206,7 @@ def resolve(target: str, arrays: str = "numpy", device: str = "cpu"):
     Raises :class:`ImportFailure` with a one-line message naming the error.
     """
     try:
-        if target in BUILTIN:
+        if target in NAMED:
             module = importlib.import_module(f"conformance.adapters.{target}")
             if arrays != "numpy":
                 raise ImportFailure(f"--arrays {arrays}: the built-in adapter {target!r} takes numpy arrays; "
@@ -303,7 +309,24 @@ def _failure_fields(f: Failure) -> dict:
                 max_ulp_error=f.max_ulp_error, reasons=reasons)
 
 
-def run_check(check, implementation, *, max_examples=50, seed=0, timeout=None, dtypes=None) -> CheckResult:
+def resolve_baseline(target):
+    """The implementation named by ``--baseline`` (``None`` for none), with
+    its name as ``BASELINE_NAME``; an :class:`ImportFailure` names the option."""
+    if not target:
+        return None
+    try:
+        implementation = resolve(target)
+    except ImportFailure as exc:
+        raise ImportFailure(f"--baseline {target}: {exc}") from None
+    try:
+        implementation.BASELINE_NAME = target
+    except (AttributeError, TypeError):  # an object that takes no attributes
+        pass
+    return implementation
+
+
+def run_check(check, implementation, *, max_examples=50, seed=0, timeout=None, dtypes=None,
+              baseline=None) -> CheckResult:
     """Run ``check`` against ``implementation`` in this process and return its record.
 
     Parameters
@@ -318,6 +341,9 @@ def run_check(check, implementation, *, max_examples=50, seed=0, timeout=None, d
         Seconds the check may take, enforced with ``SIGALRM`` where available.
     dtypes : sequence of str, optional
         The input dtypes of the run (``--dtypes``); ``None`` for the default.
+    baseline : module or object, optional
+        Measured beside ``implementation`` by the low-precision checks
+        (:func:`resolve_baseline`).
 
     Returns
     -------
@@ -334,9 +360,11 @@ def run_check(check, implementation, *, max_examples=50, seed=0, timeout=None, d
     fn = getattr(implementation, check.function, None)
     start = time.perf_counter()
     result = CheckResult.of(check)
+    ctx = None
     try:
         options = {"dtypes": tuple(dtypes)} if dtypes else {}
-        ctx = Context(implementation, function=check.function, max_examples=max_examples, seed=seed, **options)
+        ctx = Context(implementation, function=check.function, max_examples=max_examples, seed=seed,
+                      baseline=baseline, **options)
         # An implementation's warnings are not the check's verdict; keep the output clean.
         with _time_limit(timeout), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -355,5 +383,7 @@ def run_check(check, implementation, *, max_examples=50, seed=0, timeout=None, d
         raise
     except BaseException as e:  # noqa: BLE001 - the implementation may raise anything
         result = CheckResult.of(check, status="error", message=describe_exception(e))
+    if ctx is not None and result.status in ("pass", "fail"):
+        result.baseline = ctx.baseline_verdict()
     result.duration_s = round(time.perf_counter() - start, 4)
     return result

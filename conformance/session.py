@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 
 from . import SPEC_VERSION, deviations
-from .adapters import BUILTIN
+from .adapters import BUILTIN, NAMED  # noqa: F401
 from .registry import load_all_checks
 from .run_check import LOST_TIMEOUT, STATUSES, CheckResult, ImportFailure, missing_needs  # noqa: F401
 from .spec import FUNCTIONS
@@ -45,7 +45,7 @@ def load_deviations(target: str, files=()) -> list[dict]:
 
     Raises ``ValueError``/``OSError`` for a file that cannot be read or parsed.
     """
-    entries = list(deviations.builtin(target)) if target in BUILTIN else []
+    entries = list(deviations.builtin(target)) if target in NAMED else []
     for path in files:
         entries += deviations.load(path)
     return entries
@@ -120,7 +120,7 @@ class _LostFunctions:
 
 def run(target: str, *, only=None, max_examples=50, seed=0, timeout=30.0,
         known_deviations=(), progress=None, on_check=None, isolate=True, dtypes=None, arrays="numpy",
-        device="cpu") -> dict:
+        device="cpu", baseline=None) -> dict:
     """Run every check of every provided function; return the report dict.
 
     Parameters
@@ -146,6 +146,10 @@ def run(target: str, *, only=None, max_examples=50, seed=0, timeout=30.0,
     arrays, device : str
         What the target takes and returns (``--arrays numpy|torch|jax``) and
         where its tensors live (``--device``).
+    baseline : str, optional
+        A target measured at the same inputs by the float16 and bfloat16
+        checks (``--baseline``); each such row then says whether ``target`` is
+        at least as accurate (its ``baseline``).
 
     Returns
     -------
@@ -166,14 +170,14 @@ def run(target: str, *, only=None, max_examples=50, seed=0, timeout=30.0,
         "started": _now(), "finished": None, "interrupted": False,
         "options": {"only": list(only) if only is not None else None, "max_examples": max_examples,
                     "seed": seed, "timeout": timeout, "dtypes": list(dtypes) if dtypes else None,
-                    "arrays": arrays, "device": device},
+                    "arrays": arrays, "device": device, "baseline": baseline},
         "summary": {}, "results": [], "stale_deviations": [],
     }
     t0 = time.perf_counter()
     rows_of: dict[str, list[CheckResult]] = {}
     executor = (WorkerPool if isolate else InProcess)(target, max_examples=max_examples, seed=seed,
                                                        timeout=timeout, dtypes=dtypes, arrays=arrays,
-                                                       device=device)
+                                                       device=device, baseline=baseline)
     try:
         provided = set(executor.start())  # ImportFailure propagates: nothing was checked
         report["gradients"] = executor.gradients  # e.g. "autograd (torch) through NAME"

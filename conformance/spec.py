@@ -7,7 +7,7 @@ LOSSES = (
     "softmax_cross_entropy", "nll_loss", "categorical_cross_entropy",
     "binary_cross_entropy", "sigmoid_binary_cross_entropy", "focal_loss", "sigmoid_focal_loss",
     "mean_absolute_error", "mean_squared_error", "root_mean_squared_error", "huber_loss",
-    "smooth_l1_loss", "ctc_loss",
+    "smooth_l1_loss", "ctc_loss", "linear_cross_entropy",
 )
 
 FUNCTIONS = (
@@ -51,7 +51,8 @@ EXERCISED = {
     "entropy": ("axis", "base"),
     "cross_entropy": ("axis", "eps", "base"),
     "kl_divergence": ("axis", "base"),
-    "softmax_cross_entropy": ("axis", "weight", "ignore_index", "label_smoothing", "reduction"),
+    "softmax_cross_entropy": ("axis", "weight", "ignore_index", "label_smoothing", "z_loss", "softcap",
+                              "reduction"),
     "nll_loss": ("weight", "ignore_index", "reduction"),
     "categorical_cross_entropy": ("eps", "reduction"),
     "binary_cross_entropy": ("weight", "eps", "reduction"),
@@ -64,13 +65,16 @@ EXERCISED = {
     "huber_loss": ("delta", "reduction"),
     "smooth_l1_loss": ("beta", "reduction"),
     "ctc_loss": ("blank", "reduction", "zero_infinity"),
+    "linear_cross_entropy": ("linear_bias", "weight", "ignore_index", "label_smoothing", "z_loss", "softcap",
+                             "reduction"),
     "ctc_collapse": ("blank",),
     "ctc_path_probability": (),
     "logsumexp_grad": ("axis", "cotangent"),
     "entropy_grad": ("base", "cotangent"),
     "cross_entropy_grad": ("eps", "base", "wrt", "cotangent"),
     "kl_divergence_grad": ("base", "wrt", "cotangent"),
-    "softmax_cross_entropy_grad": ("weight", "ignore_index", "label_smoothing", "reduction", "cotangent"),
+    "softmax_cross_entropy_grad": ("weight", "ignore_index", "label_smoothing", "z_loss", "softcap", "reduction",
+                                   "cotangent"),
     "nll_loss_grad": ("weight", "ignore_index", "reduction", "cotangent"),
     "categorical_cross_entropy_grad": ("eps", "reduction", "cotangent"),
     "binary_cross_entropy_grad": ("weight", "eps", "reduction", "cotangent"),
@@ -83,7 +87,13 @@ EXERCISED = {
     "huber_loss_grad": ("delta", "reduction", "cotangent"),
     "smooth_l1_loss_grad": ("beta", "reduction", "cotangent"),
     "ctc_loss_grad": ("blank", "reduction", "zero_infinity", "cotangent"),
+    "linear_cross_entropy_grad": ("linear_bias", "weight", "ignore_index", "label_smoothing", "z_loss", "softcap",
+                                  "reduction", "wrt", "cotangent"),
 }
+
+
+#: The families whose spec page is not named after their reference module.
+PAGES = {"linear": "large-vocabulary"}
 
 
 @_dataclasses.dataclass(frozen=True)
@@ -121,7 +131,7 @@ class ContractFunction:
     @property
     def page(self) -> str:
         """The spec page, as a path of the site without suffix (``spec/softmax``)."""
-        return f"spec/{self.family}"
+        return f"spec/{PAGES.get(self.family, self.family)}"
 
     def signature(self) -> str:
         """``name(a, b, *, c=1)``, as the contract writes it."""

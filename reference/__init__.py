@@ -32,6 +32,7 @@ from .information import (
     kl_divergence,
     kl_divergence_grad,
 )
+from .linear import linear_cross_entropy, linear_cross_entropy_grad
 from .reductions import reduce_loss
 from .regression import (
     huber_loss,
@@ -48,7 +49,7 @@ from .regression import (
 from .softmax import log_sigmoid, log_softmax, logsumexp, logsumexp_grad, sigmoid, softmax, softplus
 
 #: The family modules, in the order of the spec pages.
-FAMILIES = ("softmax", "information", "classification", "binary", "regression", "ctc", "focal")
+FAMILIES = ("softmax", "information", "classification", "linear", "binary", "regression", "ctc", "focal")
 
 __all__ = [
     "reduce_loss",
@@ -59,6 +60,8 @@ __all__ = [
     # classification
     "softmax_cross_entropy", "softmax_cross_entropy_grad", "nll_loss", "nll_loss_grad",
     "categorical_cross_entropy", "categorical_cross_entropy_grad",
+    # linear (large vocabulary)
+    "linear_cross_entropy", "linear_cross_entropy_grad",
     # binary
     "binary_cross_entropy", "binary_cross_entropy_grad",
     "sigmoid_binary_cross_entropy", "sigmoid_binary_cross_entropy_grad",

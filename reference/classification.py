@@ -22,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as _sp
 
-from .reductions import apply_cotangent, reduce_loss, reduced_shape, reduced_what, reduction_scale
+from .reductions import apply_cotangent, reduce_loss, reduced_shape, reduced_what, reduction_scale, weighted
 from ._eft import _accurate_row_sum, _accurate_sum, _softmax_with_complement
-from .softmax import log_softmax
+from .softmax import log_softmax, logsumexp
 from .validation import (
     as_float_array,
     as_int_array,
@@ -37,7 +37,9 @@ from .validation import (
     check_probability_target,
     check_reduction,
     check_same_shape,
+    check_softcap,
     check_unit_interval,
+    check_z_loss,
     is_integer_array,
     normalize_axis,
 )
@@ -160,12 +162,58 @@ def _weighted_neg_log(coef, logp, dense=False):
         return out
 
 
+def _softcapped(z, cap):
+    """``cap * tanh(z / cap)``: ``±inf`` becomes ``±cap``, NaN stays NaN.
+
+    ``z / cap`` may overflow to ``±inf`` for a tiny cap; ``tanh`` of it is ``±1``,
+    the limit, so the overflow is intended and silent.
+    """
+    with np.errstate(over="ignore"):
+        return cap * np.tanh(z / cap)
+
+
+def _softcap_slope(z, cap):
+    """``d/dz cap tanh(z / cap) = 1 / cosh(z / cap)**2``.
+
+    Written with ``cosh`` rather than as ``1 - tanh**2``: the latter cancels to 0
+    (or to a few ulps of noise) once ``|z / cap|`` exceeds about 19, where the
+    slope is still ``4 exp(-2|z| / cap)``, a normal number down to ``|z / cap|``
+    of about 354.  ``cosh`` overflows beyond 710, and ``1 / inf = 0`` is then
+    the slope's limit; ``±inf`` logits have slope 0.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        r = 1.0 / np.cosh(z / cap)
+        return r * r
+
+
+def _z_loss_values(z, s, w_n, counted):
+    """``s w_n logsumexp(z_n)**2`` for the counted samples, 0 for the others.
+
+    The rule ``0 * inf = 0`` of :func:`weighted` keeps a sample of weight 0 at 0
+    even where its ``logsumexp`` is infinite.
+    """
+    lse = np.asarray(logsumexp(z, axis=-1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        term = weighted(s * w_n, lse * lse)
+        return np.where(counted, term, 0.0)
+
+
+def _z_loss_grad(z, p, s, w_n, counted):
+    """``2 s w_n logsumexp(z_n) softmax(z_n)`` for the counted samples (0 for the
+    others), with ``0 * inf = 0``: a class of probability 0 gets 0 even where
+    ``logsumexp`` is ``+inf`` (an infinite logit without a softcap)."""
+    lse = np.asarray(logsumexp(z, axis=-1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        k = np.where(counted, weighted(2.0 * s * w_n, lse), 0.0)
+        return np.where(counted[..., None], weighted(p, k[..., None]), 0.0)
+
+
 # ---------------------------------------------------------------------------
 # softmax cross entropy
 # ---------------------------------------------------------------------------
 
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                          label_smoothing=0.0, reduction="mean"):
+                          label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
     r"""Softmax cross entropy from logits, with integer or probability targets.
 
     .. math::
@@ -174,7 +222,17 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
         \qquad t = (1 - \varepsilon)\, y + \varepsilon / C
 
     where ``y`` is the one-hot encoding of an integer target or the given class
-    probabilities, ``eps`` is ``label_smoothing`` and ``0 * (-inf) = 0``.
+    probabilities, ``eps`` is ``label_smoothing`` and ``0 * (-inf) = 0``.  The
+    two options of language-model training (``docs/spec/large-vocabulary.md``)
+    change it to
+
+    .. math::
+
+        z \leftarrow c \tanh(z / c) \ (\text{softcap} = c), \qquad
+        l_n \leftarrow l_n + s\, w_n \operatorname{logsumexp}(z_n)^2 \ (\text{z\_loss} = s)
+
+    for the counted samples (a sample that is ignored, or masked by weights of
+    0, stays at 0).
 
     Parameters
     ----------
@@ -193,6 +251,15 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
         Any integer, a real class included.  Only for integer targets.
     label_smoothing : float, optional
         ``eps`` in ``[0, 1]``.
+    z_loss : float, optional
+        ``s``, a finite number ``>= 0`` (default 0: off).  Adds
+        ``s w_n logsumexp(z_n)**2`` (of the softcapped logits) to each counted
+        sample's loss, before the reduction: ``"mean"`` divides it by ``sum(w_n)``
+        like the rest.
+    softcap : float, optional
+        ``c``, a finite number ``> 0``; ``None`` (the default) applies no cap.
+        Every logit ``z`` is replaced by ``c tanh(z / c)`` first: ``±inf``
+        becomes ``±c``, NaN stays NaN.
     reduction : {"mean", "sum", "none"}, optional
         ``"mean"`` divides the sum by ``sum(w_n)`` with
         ``w_n = sum_c weight_c y_nc`` (the unsmoothed target; 1 without class
@@ -210,7 +277,9 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
         Wrong target or weight shape, class index outside ``[0, C)`` and not
         ``ignore_index``, ``ignore_index`` with probability targets,
         ``label_smoothing`` outside ``[0, 1]``, probability targets outside
-        ``[0, 1]``, unknown ``reduction``.
+        ``[0, 1]``, ``z_loss`` negative, NaN or infinite, ``softcap`` not a
+        finite number ``> 0`` (``softcap=inf`` included: ``None`` means no cap),
+        unknown ``reduction``.
     TypeError
         Non-numeric input.
 
@@ -221,6 +290,14 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
     ``+inf`` on the target class alone gives 0, ``+inf`` on another class
     gives ``+inf``, ``-inf`` masks a class.  Integer targets and their one-hot
     encoding give the same result with weights and smoothing.
+
+    The z-loss uses :func:`reference.logsumexp` (``m + log1p(rest)``), which
+    never overflows for finite logits.  Without a softcap a ``+inf`` logit
+    makes ``logsumexp`` and so the z-loss ``+inf``; a row of all ``-inf`` has
+    ``logsumexp = -inf``, but its cross entropy is already NaN, and stays so.
+    With a softcap every logit lies in ``[-c, c]``, so ``logsumexp`` is finite.
+    The defaults (``z_loss=0``, ``softcap=None``) do no extra arithmetic: the
+    results are those of the function without the options, bit for bit.
 
     References
     ----------
@@ -247,10 +324,34 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
     ...     naive = -np.log(np.exp(1000.0) / np.exp([1000.0, 0.0]).sum())
     >>> bool(np.isnan(naive)), float(softmax_cross_entropy(np.array([1000.0, 0.0]), np.array(0)))
     (True, 0.0)
+
+    z-loss: the logits ``[1000, 1000]`` have ``logsumexp = 1000 + log 2``, and
+    their cross entropy is ``log 2``; the naive ``log(sum(exp(z)))`` overflows:
+
+    >>> z = np.array([1000.0, 1000.0])
+    >>> with np.errstate(over="ignore"):
+    ...     naive_lse = np.log(np.sum(np.exp(z)))
+    >>> float(naive_lse)
+    inf
+    >>> got = float(softmax_cross_entropy(z, np.array(0), z_loss=1e-4))
+    >>> got == float(np.log(2.0) + 1e-4 * (1000.0 + np.log(2.0)) ** 2)
+    True
+
+    A softcap of 2 maps the logits ``[+inf, 0]`` to ``[2, 0]``: the loss of
+    class 1 is ``log1p(exp(2))``, where without the cap it is ``+inf``:
+
+    >>> z = np.array([np.inf, 0.0])
+    >>> float(softmax_cross_entropy(z, np.array(1), softcap=2.0)) == float(np.log1p(np.exp(2.0)))
+    True
+    >>> float(softmax_cross_entropy(z, np.array(1)))
+    inf
     """
+    s, cap = check_z_loss(z_loss), check_softcap(softcap)
     z, ax, coef, w_n, keep, idx = _sce_setup(logits, target, axis, weight, ignore_index,
                                              label_smoothing, reduction)
     counted = _counted(keep, w_n, coef)
+    if cap is not None:
+        z = _softcapped(z, cap)
     logp = log_softmax(z, axis=-1)
     if coef is None:  # index targets: only the target's entry has a coefficient
         # (a NaN anywhere in a row makes all of its log_softmax NaN, this entry included)
@@ -258,6 +359,8 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
     with np.errstate(all="ignore"):
         dense = not (is_integer_array(target) and float(label_smoothing) == 0.0)
         values = np.where(counted, _weighted_neg_log(coef, logp, dense), 0.0)
+        if s:
+            values = values + _z_loss_values(z, s, w_n, counted)
     return reduce_loss(values, w_n, reduction)
 
 
@@ -277,7 +380,8 @@ def _counted(keep, w_n, coef):
 
 
 def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                               label_smoothing=0.0, reduction="mean", cotangent=None):
+                               label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean",
+                               cotangent=None):
     r"""Gradient of :func:`softmax_cross_entropy` with respect to ``logits``.
 
     .. math::
@@ -288,6 +392,13 @@ def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_i
     (``softmax - target`` without weights), times ``1 / sum(w_n)`` for
     ``"mean"``.  With ``"none"`` each sample's row is the gradient of its own
     loss (the gradient of the sum).  Ignored samples get 0.
+
+    ``z_loss = s`` adds ``2 s w_n logsumexp(z_n) softmax(z_n)`` (0 where the
+    softmax is 0, even if ``logsumexp`` is ``+inf``).  ``softcap = c`` takes
+    these at the capped logits and multiplies them by the cap's slope
+    ``1 - tanh(z / c)**2``, computed as ``1 / cosh(z / c)**2``: the form
+    ``1 - tanh**2`` cancels to 0 once ``|z / c|`` exceeds about 19, where the
+    slope is still about ``4 exp(-2 |z| / c)``; the slope at ``±inf`` is 0.
 
     The other parameters and their errors are those of :func:`softmax_cross_entropy`.
 
@@ -319,15 +430,30 @@ def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_i
     ...                            cotangent=np.array([2.0, 0.0]))
     array([[-1.,  1.],
            [ 0.,  0.]])
+
+    Under a softcap of 1 the logit 40 has slope ``1 / cosh(40)**2 = 7.2e-35``;
+    the naive ``1 - tanh(40)**2`` is exactly 0:
+
+    >>> float(1.0 - np.tanh(40.0) ** 2)
+    0.0
+    >>> g = softmax_cross_entropy_grad(np.array([40.0, 0.0]), np.array(1), softcap=1.0)
+    >>> bool(np.isclose(g[0], (1 / (1 + np.exp(-1.0))) / np.cosh(40.0) ** 2, rtol=1e-14))
+    True
     """
+    s, cap = check_z_loss(z_loss), check_softcap(softcap)
     z, ax, coef, w_n, keep, idx = _sce_setup(logits, target, axis, weight, ignore_index,
                                              label_smoothing, reduction)
     cot = _cotangent(cotangent, w_n.shape, reduction)
     counted = _counted(keep, w_n, coef)
+    raw = z
+    if cap is not None:
+        z = _softcapped(raw, cap)
     p, star, om = _softmax_with_complement(z, axis=-1)
     scale = _scale(w_n.shape, w_n, reduction)
+    extra = _z_loss_grad(z, p, s, w_n, counted) if s else None  # before p is overwritten
     if coef is None:
         g = _index_target_grad(p, star, om, idx, w_n, counted, scale)
+        g = _lm_grad_terms(g, extra, scale, raw, cap)
         return np.moveaxis(apply_cotangent(g, cot, -1), -1, ax)
     one_hot = is_integer_array(target) and float(label_smoothing) == 0.0
     with np.errstate(all="ignore"):
@@ -349,7 +475,20 @@ def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_i
         g_star = np.where(om < 0.5, others - total * om, np.take_along_axis(g, idx, axis=-1))
         np.put_along_axis(g, idx, g_star, axis=-1)
         g = np.where(counted[..., None], g, 0.0) * scale
+    g = _lm_grad_terms(g, extra, scale, raw, cap)
     return np.moveaxis(apply_cotangent(g, cot, -1), -1, ax)
+
+
+def _lm_grad_terms(g, extra, scale, raw, cap):
+    """Add the z-loss gradient ``extra`` (times the reduction's ``scale``) and
+    apply the chain rule of the softcap (the slope at the raw logits ``raw``).
+    Nothing happens, bit for bit, without either option."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if extra is not None:
+            g = g + extra * scale
+        if cap is not None:
+            g = g * _softcap_slope(raw, cap) + 0.0  # no negative zeros
+    return g
 
 
 def _index_target_grad(p, star, om, idx, w_n, keep, scale):

@@ -264,3 +264,25 @@ def check_cotangent(cotangent, shape: tuple, what: str):
         raise ValueError(f"cotangent must have the shape of the result, {shape} ({what}), "
                          f"got shape {arr.shape}")
     return arr
+
+
+def check_z_loss(z_loss) -> float:
+    """The z-loss coefficient ``s``: a finite number ``>= 0`` (0 switches it off)."""
+    s = check_real_scalar(z_loss, "z_loss")
+    if not (s >= 0 and np.isfinite(s)):
+        raise ValueError(f"z_loss must be a finite number >= 0, got {z_loss!r}")
+    return s
+
+
+def check_softcap(softcap):
+    """The logit cap ``c``: ``None`` (no cap) or a finite number ``> 0``.
+
+    ``softcap=inf`` is refused rather than read as "no cap": ``inf * tanh(z / inf)``
+    has no value in floating point, and ``None`` already says "no cap".
+    """
+    if softcap is None:
+        return None
+    c = check_real_scalar(softcap, "softcap")
+    if not (c > 0 and np.isfinite(c)):
+        raise ValueError(f"softcap must be None or a finite number > 0, got {softcap!r}")
+    return c

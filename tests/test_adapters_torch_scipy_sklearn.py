@@ -25,7 +25,7 @@ import reference
 ROOT = Path(__file__).resolve().parents[1]
 DEVIATIONS = ROOT / "conformance" / "known_deviations"
 LN2 = math.log(2.0)
-NEEDS = {"torch": ("torch",), "scipy": ("scipy",), "sklearn": ("sklearn",)}
+NEEDS = {"torch": ("torch",), "torch_chunked": ("torch",), "scipy": ("scipy",), "sklearn": ("sklearn",)}
 
 
 def _adapter(name):
@@ -85,7 +85,7 @@ def _public_functions(module):
 # every adapter: contract names and signatures
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["torch", "scipy", "sklearn"])
+@pytest.mark.parametrize("name", ["torch", "torch_chunked", "scipy", "sklearn"])
 def test_adapter_defines_only_contract_functions_with_contract_signatures(name):
     adapter = _adapter(name)
     functions = _public_functions(adapter)
@@ -98,7 +98,8 @@ def test_expected_functions_are_provided_or_not(th, sp, sk):
     # torch: the brief's list; not the ones PyTorch lacks.
     for fname in ("softmax", "kl_divergence", "softmax_cross_entropy", "nll_loss", "ctc_loss",
                   "binary_cross_entropy", "smooth_l1_loss", "softmax_cross_entropy_grad",
-                  "kl_divergence_grad", "ctc_loss_grad", "root_mean_squared_error_grad"):
+                  "kl_divergence_grad", "ctc_loss_grad", "root_mean_squared_error_grad",
+                  "linear_cross_entropy", "linear_cross_entropy_grad"):
         assert callable(getattr(th, fname)), fname
     for fname in ("categorical_cross_entropy", "focal_loss", "sigmoid_focal_loss", "ctc_collapse",
                   "ctc_path_probability"):
@@ -391,7 +392,7 @@ def registry():
     return load_all_checks()
 
 
-@pytest.mark.parametrize("name", ["torch", "scipy", "sklearn"])
+@pytest.mark.parametrize("name", ["torch", "torch_chunked", "scipy", "sklearn"])
 def test_known_deviations_name_real_checks_and_clauses(name, registry):
     path = DEVIATIONS / f"{name}.toml"
     data = tomllib.loads(path.read_text())
@@ -412,3 +413,59 @@ def test_known_deviations_name_real_checks_and_clauses(name, registry):
             assert any(hasattr(adapter, c.function) for c in hits), (name, pattern)
         assert entry["clause"] in {c.clause for c in matched}, (
             f"{path.name}: clause {entry['clause']!r} is not the clause of any check in {entry['checks']}")
+
+
+# ---------------------------------------------------------------------------
+# large vocabulary: softcap composed, z-loss refused, linear cross entropy (both paths)
+# ---------------------------------------------------------------------------
+
+def test_torch_softcap_is_composed_and_z_loss_refused(th):
+    # softcap=2 maps [+inf, 0] to [2, 0]: the loss of class 1 is log(1 + e^2)
+    close(th.softmax_cross_entropy(np.array([[np.inf, 0.0]]), np.array([1]), softcap=2.0),
+          math.log1p(math.exp(2.0)), rtol=1e-15)
+    # the slope of the cap at 0 is 1: the gradient of [0, 0] is softmax - onehot
+    close(th.softmax_cross_entropy_grad(np.zeros((1, 2)), np.array([0]), softcap=2.0), [[-0.5, 0.5]])
+    with pytest.raises(ValueError, match="softcap"):
+        th.softmax_cross_entropy(np.zeros((1, 2)), np.array([0]), softcap=-1.0)
+    with pytest.raises(NotImplementedError, match="z-loss"):
+        th.softmax_cross_entropy(np.zeros((1, 2)), np.array([0]), z_loss=1e-4)
+
+
+@pytest.mark.parametrize("name", ["torch", "torch_chunked"])
+def test_linear_cross_entropy_closed_forms(name):
+    a = _adapter(name)
+    x = np.zeros((3, 2))
+    w = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]])
+    y = np.array([0, 3, -100])
+    # zero input: the logits are the bias (0 here), every counted token costs ln 4
+    close(a.linear_cross_entropy(x, w, y, ignore_index=-100, reduction="none"),
+          [math.log(4.0), math.log(4.0), 0.0], rtol=1e-15)
+    close(a.linear_cross_entropy(x, w, y, ignore_index=-100), math.log(4.0), rtol=1e-15)
+    # leading axes (B, T, H) are tokens; the result has their shape
+    assert np.shape(a.linear_cross_entropy(np.zeros((1, 3, 2)), w, y.reshape(1, 3), ignore_index=-100,
+                                           reduction="none")) == (1, 3)
+    # the bias gradient of a token at zero input is softmax - onehot = 1/4 - onehot
+    close(a.linear_cross_entropy_grad(x[:1], w, y[:1], linear_bias=np.zeros(4), wrt="linear_bias",
+                                      reduction="sum"), [-0.75, 0.25, 0.25, 0.25])
+    # the input gradient is (softmax - onehot) @ W
+    close(a.linear_cross_entropy_grad(x[:1], w, y[:1], reduction="sum"), [[3.0, 3.0]], rtol=1e-14)
+    with pytest.raises(NotImplementedError, match="z-loss"):
+        a.linear_cross_entropy(x, w, y, z_loss=1e-4, ignore_index=-100)
+    with pytest.raises(NotImplementedError, match="softcap"):
+        a.linear_cross_entropy(x, w, y, softcap=30.0, ignore_index=-100)
+
+
+def test_torch_chunked_provides_linear_cross_entropy_only():
+    a = _adapter("torch_chunked")
+    assert set(_public_functions(a)) == {"linear_cross_entropy", "linear_cross_entropy_grad"}
+    with pytest.raises(NotImplementedError, match="label_smoothing"):
+        a.linear_cross_entropy(np.zeros((1, 2)), np.eye(2), np.array([0]), label_smoothing=0.1)
+
+
+@pytest.mark.parametrize("name", ["liger", "cce"])
+def test_gpu_adapters_load_and_provide_nothing_without_their_package_and_gpu(name):
+    a = importlib.import_module(f"conformance.adapters.{name}")
+    from conformance.run_check import provided_functions
+
+    if not a.AVAILABLE:
+        assert provided_functions(a) == []

@@ -38,7 +38,7 @@ def _results(path):
 
 def test_spec_lists_every_function_and_its_gradient():
     assert FUNCTIONS[:5] == ("softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid")
-    assert len(FUNCTIONS) == len(set(FUNCTIONS)) == 23 + 17
+    assert len(FUNCTIONS) == len(set(FUNCTIONS)) == 24 + 18
     for loss in ("softmax_cross_entropy", "focal_loss", "root_mean_squared_error", "ctc_loss"):
         assert f"{loss}_grad" in FUNCTIONS
     assert "softmax_grad" not in FUNCTIONS and "ctc_collapse_grad" not in FUNCTIONS
@@ -126,6 +126,8 @@ def test_unimportable_target_is_one_line_and_exit_2(target, needle, tmp_path):
     (["--impl", "reference", "--timeout", "0"], "--timeout"),
     (["--impl", "reference", "--dtypes", "float32,float8"], "float8"),
     (["--impl", "reference", "--known-deviations", "no/such.toml"], "no/such.toml"),
+    (["--impl", "reference", "--only", "softmax", "--dtypes", "bfloat16", "--baseline", "no_such_baseline"],
+     "--baseline no_such_baseline"),
     (["--only", "softmax"], "--impl"),
     (["--impl", "reference", "--no-such-option"], "--no-such-option"),
 ])
@@ -432,3 +434,18 @@ def test_the_readme_pytest_command_works_as_written_from_the_checkout(tmp_path):
     skipped = int(last.split(" skipped")[0].split()[-1])
     assert "failed" not in last and passed > n_run // 2, last  # a check may skip itself (--dtypes)
     assert skipped > 0, last  # every other function: not provided, skipped
+
+
+def test_baseline_verdict_in_the_report_and_the_terminal(tmp_path):
+    """--baseline: a low-precision row says how it compares with the baseline at the
+    same inputs; here the baseline is the reference itself, so nothing is worse."""
+    report = tmp_path / "r.json"
+    out = cli("--impl", "reference", "--only", "log_softmax", "--dtypes", "bfloat16",
+              "--baseline", "reference", "--report", str(report))
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    rows = {r["check"]: r for r in _results(report)}
+    verdict = rows["log_softmax.dtype.bfloat16"]["baseline"]
+    assert verdict["implementation"] == "reference" and verdict["cases"] > 0
+    assert verdict["worse_cases"] == 0 and verdict["verdict"].startswith("at least as accurate")
+    assert "low precision against the baseline (reference" in out.stdout
+    assert all("baseline" not in r for c, r in rows.items() if not c.endswith(".dtype.bfloat16"))

@@ -51,7 +51,9 @@ PUBLISHED = [
     "cross_entropy(p, q, axis=-1, eps=0.0, base=None)",
     "kl_divergence(p, q, axis=-1, base=None)",
     "softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None, "
-    "label_smoothing=0.0, reduction='mean')",
+    "label_smoothing=0.0, z_loss=0.0, softcap=None, reduction='mean')",
+    "linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, "
+    "ignore_index=None, label_smoothing=0.0, z_loss=0.0, softcap=None, reduction='mean')",
     "nll_loss(log_probs, target, *, axis=-1, weight=None, ignore_index=None, reduction='mean')",
     "categorical_cross_entropy(probs, target, *, axis=-1, eps=0.0, reduction='mean')",
     "binary_cross_entropy(probs, target, *, weight=None, eps=0.0, reduction='mean')",
@@ -82,7 +84,8 @@ def test_gradient_takes_its_function_arguments_plus_cotangent(name):
     names = [p.name for p in grad.parameters]
     assert names[: len(of.parameters)] == [p.name for p in of.parameters]
     extra = names[len(of.parameters):]
-    allowed = {"cotangent", "wrt"} if of.name in ("cross_entropy", "kl_divergence") else {"cotangent"}
+    takes_wrt = ("cross_entropy", "kl_divergence", "linear_cross_entropy")
+    allowed = {"cotangent", "wrt"} if of.name in takes_wrt else {"cotangent"}
     assert "cotangent" in extra and set(extra) <= allowed, extra
     cot = next(p for p in grad.parameters if p.name == "cotangent")
     assert cot.default is None
@@ -189,9 +192,9 @@ def test_contract_page_renders_every_function(tmp_path):
     section with the signature the registry gives, and its spec page link resolves."""
     src = tmp_path / "src"
     (src / "spec").mkdir(parents=True)
-    families = {f.family for f in spec.contract().values()}
-    for family in families:
-        (src / "spec" / f"{family}.md").write_text(f"# {family} page\n")
+    pages = {f.page for f in spec.contract().values()}
+    for page in pages:
+        (src / f"{page}.md").write_text(f"# {page} page\n")
     (src / "index.md").write_text("# Contract\n\n```{contract-functions}\n```\n\n```{toctree}\n:glob:\n\nspec/*\n```\n")
     (src / "conf.py").write_text(
         "import sys\n"
@@ -208,5 +211,5 @@ def test_contract_page_renders_every_function(tmp_path):
         if not fn.gradient_of:
             assert f'id="contract-{fn.name.replace("_", "-")}"' in html, fn.name
         assert fn.name in html
-    for family in families:
-        assert f'href="spec/{family}.html"' in html, family
+    for page in pages:
+        assert f'href="{page}.html"' in html, page

@@ -208,7 +208,8 @@ def sce_case(draw, name, m=ARBITRARY):
     kw = {"logits": m.reals(draw, shape), "axis": axis, "weight": class_weights(draw, c, m),
           "ignore_index": ignore, "reduction": m.reduction(draw),
           "label_smoothing": m.option(draw, st.one_of(st.just(0.0), st.floats(0, 1)),
-                                    st.sampled_from([-0.1, 1.5, np.inf, np.nan]))}
+                                    st.sampled_from([-0.1, 1.5, np.inf, np.nan])),
+          "z_loss": m.option(draw, Z_LOSS, BAD_Z_LOSS), "softcap": m.option(draw, SOFTCAP, BAD_SOFTCAP)}
     if soft:
         kw["target"] = m.reals(draw, shape, UNIT)
         bad_target = ignore is not None or _bad_unit(kw["target"])
@@ -216,8 +217,43 @@ def sce_case(draw, name, m=ARBITRARY):
         kw["target"] = index_target(draw, shape, axis, c, ignore, m)
         bad_target = _bad_indices(kw["target"], c, ignore)
     invalid = (c == 0 or bad_target or _bad_weight(kw["weight"]) or _bad_reduction(kw)
-               or _bad_scalar(kw["label_smoothing"], 0, 1))
+               or _bad_scalar(kw["label_smoothing"], 0, 1) or _bad_lm_options(kw))
     return kw, invalid, reduced_shape(name, kw, shape, without(shape, axis))
+
+
+Z_LOSS = st.sampled_from([0.0, 0.0, 1e-4, 1.0, 1e300])
+BAD_Z_LOSS = st.sampled_from([-1e-4, -5e-324, np.inf, np.nan])
+SOFTCAP = st.sampled_from([None, None, 1.0, 30.0, 1e-300, 1e300])
+BAD_SOFTCAP = st.sampled_from([0.0, -1.0, np.inf, np.nan])
+
+
+def _bad_lm_options(kw):
+    """z_loss must be a finite number >= 0, softcap None or a finite number > 0."""
+    return (_bad_scalar(kw.get("z_loss"), 0, FLOAT_MAX)
+            or _bad_scalar(kw.get("softcap"), 0, FLOAT_MAX, lo_open=True))
+
+
+@st.composite
+def lce_case(draw, name, m=ARBITRARY):
+    batch = m.batch_shape(draw, min_dims=1, max_dims=2)
+    h = draw(st.integers(0 if m.arbitrary else 1, 3))
+    c = m.pick(draw, [1, 2, 3, 3, 0], [1, 2, 3])
+    ignore = m.pick(draw, [None, None, -100, -1, 0], [None])
+    kw = {"input": m.reals(draw, batch + (h,)), "linear_weight": m.reals(draw, (c, h)),
+          "target": index_target(draw, batch + (c,), -1, c, ignore, m),
+          "linear_bias": None if draw(st.booleans()) else m.reals(draw, (c,)),
+          "weight": class_weights(draw, c, m), "ignore_index": ignore, "reduction": m.reduction(draw),
+          "label_smoothing": m.option(draw, st.one_of(st.just(0.0), st.floats(0, 1)),
+                                    st.sampled_from([-0.1, 1.5, np.nan])),
+          "z_loss": m.option(draw, Z_LOSS, BAD_Z_LOSS), "softcap": m.option(draw, SOFTCAP, BAD_SOFTCAP)}
+    invalid = (c == 0 or _bad_indices(kw["target"], c, ignore) or _bad_weight(kw["weight"])
+               or _bad_reduction(kw) or _bad_scalar(kw["label_smoothing"], 0, 1) or _bad_lm_options(kw))
+    if name.endswith("_grad"):
+        kw["wrt"] = draw(st.sampled_from(["input", "linear_weight", "linear_bias"]))
+        shape = {"input": batch + (h,), "linear_weight": (c, h), "linear_bias": (c,)}[kw["wrt"]]
+    else:
+        shape = batch if kw["reduction"] == "none" else ()
+    return kw, invalid, shape
 
 
 @st.composite
@@ -411,6 +447,7 @@ FAMILIES = {
     info_case: ["entropy", "entropy_grad", "cross_entropy", "cross_entropy_grad",
                 "kl_divergence", "kl_divergence_grad"],
     sce_case: ["softmax_cross_entropy", "softmax_cross_entropy_grad"],
+    lce_case: ["linear_cross_entropy", "linear_cross_entropy_grad"],
     nll_case: ["nll_loss", "nll_loss_grad"],
     cce_case: ["categorical_cross_entropy", "categorical_cross_entropy_grad"],
     bce_case: ["binary_cross_entropy", "binary_cross_entropy_grad",

@@ -45,6 +45,18 @@ MUTANTS = [
     ("log_softmax", km.log_softmax_shifts_in_place, "conv.inputs-unchanged"),
     ("softmax_cross_entropy", km.sce_requires_int64, "conv.integer-targets"),
     ("ctc_loss", km.ctc_lengths_must_be_arrays, "conv.integer-targets"),
+    # degenerate inputs (issue 12)
+    ("softmax_cross_entropy", km.sce_weight_times_nan, "red.zero-weight"),
+    ("binary_cross_entropy", km.bce_weight_times_nan, "bce.weight"),
+    ("kl_divergence", km.kl_zero_p_simplified, "info.special.nan"),
+    ("log_softmax", km.log_softmax_one_class_folded, "softmax.special.nan"),
+    ("softmax_cross_entropy", km.sce_one_class_nan, "sce.definition"),
+    ("nll_loss", km.nll_all_ignored_mean_zero, "red.mean-empty"),
+    ("softmax_cross_entropy_grad", km.sce_grad_ignored_not_zeroed, "red.ignored"),
+    ("nll_loss_grad", km.nll_grad_drops_weight_when_ignoring_a_class, "nll.gradient"),
+    ("softmax_cross_entropy_grad", km.sce_grad_drops_smoothing_with_weights, "sce.gradient"),
+    ("softmax_cross_entropy", km.sce_minus_100_always_ignored, "sce.invalid.class-index"),
+    ("focal_loss_grad", km.focal_grad_naive_power, "focal.gradient"),
 ]
 
 
@@ -87,3 +99,46 @@ def _low_precision_verdict(function, dtype, replacement):
 def test_low_precision_kernel_fails_where_float32_passes(function, in_low_precision, in_float32, dtype):
     assert _low_precision_verdict(function, dtype, in_low_precision)[0] == "fail"
     assert _low_precision_verdict(function, dtype, in_float32) == ("pass", "")
+
+
+# --- the baseline verdict of low-precision checks (--baseline) ------------------------------
+
+def _baseline_verdict(function, dtype, replacement, baseline):
+    from conformance.context import Context
+    from conformance.registry import DTYPES, Failure
+
+    impl = types.SimpleNamespace(**{n: getattr(ref, n) for n in ref.__all__})
+    ctx = Context(impl, function=function, dtypes=DTYPES, baseline=baseline)
+    try:
+        CHECKS[f"{function}.dtype.{dtype}"].body(replacement, ctx)
+    except Failure:
+        pass
+    return ctx.baseline_verdict()
+
+
+@pytest.mark.parametrize("function, in_low_precision, in_float32", LOW_PRECISION,
+                         ids=[m[1].__name__ for m in LOW_PRECISION])
+def test_baseline_verdict_names_the_excess_over_a_float32_kernel(function, in_low_precision, in_float32):
+    # The baseline is the same kernel computing in float32: the low-precision one is
+    # worse than it by some ulps at some inputs, and the float32 one never is.
+    baseline = types.SimpleNamespace(**{function: in_float32, "BASELINE_NAME": "float32 kernel"})
+    worse = _baseline_verdict(function, "bfloat16", in_low_precision, baseline)
+    assert worse["worse_cases"] > 0 and worse["worst_excess_ulps"] not in (0, 0.0), worse
+    assert worse["verdict"].startswith("worse than float32 kernel by "), worse
+    same = _baseline_verdict(function, "bfloat16", in_float32, baseline)
+    assert same["worse_cases"] == 0 and same["verdict"] == "at least as accurate as float32 kernel at every input"
+    assert same["cases"] == worse["cases"] > 0
+
+
+def test_baseline_that_raises_is_not_blamed():
+    def broken(*args, **kwargs):
+        raise RuntimeError("no bfloat16 kernel")
+
+    baseline = types.SimpleNamespace(softmax_cross_entropy=broken, BASELINE_NAME="broken")
+    verdict = _baseline_verdict("softmax_cross_entropy", "bfloat16", km.sce_loss_rounded_once, baseline)
+    assert verdict["baseline_failed"] == verdict["cases"] > 0
+    assert verdict["verdict"] == "broken could not compute these inputs"
+
+
+def test_no_baseline_no_verdict():
+    assert _baseline_verdict("softmax_cross_entropy", "bfloat16", km.sce_loss_rounded_once, None) is None

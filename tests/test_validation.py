@@ -49,6 +49,9 @@ _PAIR = {"p": PROBS, "q": PROBS[::-1]}
 _SCE = {"logits": Z, "target": IDX}
 _BIN = {"target": Y01}
 _REG = {"pred": Z, "target": Y01}
+_LCE = {"input": np.array([[1.0, -1.0], [0.5, 2.0]]),   # 2 tokens, H = 2
+        "linear_weight": np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]),  # C = 3
+        "target": IDX}
 LP3 = np.full((2, 4, 3), -np.log(3.0))                   # CTC: N = 2 sequences, T = 4 frames, C = 3
 _CTC = {"log_probs": LP3, "targets": np.array([[1, 2], [2, 0]]),  # row 1: one label, then padding
         "input_lengths": np.array([4, 3]), "target_lengths": np.array([2, 1])}
@@ -66,6 +69,7 @@ VALID = {
     "binary_cross_entropy": {"probs": PROBS, **_BIN}, "binary_cross_entropy_grad": {"probs": PROBS, **_BIN},
     "sigmoid_binary_cross_entropy": {"logits": Z, **_BIN},
     "sigmoid_binary_cross_entropy_grad": {"logits": Z, **_BIN},
+    "linear_cross_entropy": _LCE, "linear_cross_entropy_grad": _LCE,
     "focal_loss": _SCE, "focal_loss_grad": _SCE,
     "sigmoid_focal_loss": {"logits": Z, **_BIN}, "sigmoid_focal_loss_grad": {"logits": Z, **_BIN},
     "mean_absolute_error": _REG, "mean_absolute_error_grad": _REG,
@@ -81,7 +85,8 @@ VALID = {
 
 # the arguments that hold arrays of data (they get the "wrong kind of object" rows)
 ARRAY_ARGS = {
-    name: [a for a in ("z", "x", "p", "q", "logits", "log_probs", "probs", "pred", "target",
+    name: [a for a in ("z", "x", "p", "q", "logits", "log_probs", "probs", "pred", "input",
+                       "linear_weight", "linear_bias", "target",
                        "weighted_values", "sample_weights", "weight", "pos_weight",
                        "targets", "input_lengths", "target_lengths", "path")
            if a in inspect.signature(getattr(reference, name)).parameters]
@@ -121,7 +126,8 @@ REG_ALL = REG_REDUCED + _with_grad("root_mean_squared_error")
 INDEX_TARGET = SCE + NLL + FOCAL          # integer class indices accepted
 CLASS_AXIS = SCE + NLL + CCE + FOCAL      # functions with a class axis and reduction
 CTC = _with_grad("ctc_loss")
-REDUCED = CLASS_AXIS + BCE + SBCE + SFOCAL + REG_REDUCED + CTC + ["reduce_loss"]
+LCE = _with_grad("linear_cross_entropy")
+REDUCED = CLASS_AXIS + LCE + BCE + SBCE + SFOCAL + REG_REDUCED + CTC + ["reduce_loss"]
 INTEGER_ARGS = ("targets", "input_lengths", "target_lengths", "path")  # only integer dtypes
 
 NAN, INF = np.nan, np.inf
@@ -252,6 +258,68 @@ for name in SCE + NLL:  # class weights
     for bad in (-1.0, NAN, INF):
         TABLE += rows(name, "weight", {"weight": np.array([1.0, bad, 1.0])}, ValueError,
                       r"weight must hold finite, non-negative numbers")
+
+# --- z-loss and softcap (softmax and linear cross entropy) ----------------------
+for value, exc, msg in [
+    (-1e-4, ValueError, r"z_loss must be a finite number >= 0, got -0\.0001"),
+    (INF, ValueError, r"z_loss must be a finite number >= 0, got inf"),
+    (NAN, ValueError, r"z_loss must be a real number, got nan"),
+    ("0.1", TypeError, r"z_loss must be a real number, got '0\.1'"),
+    (None, TypeError, r"z_loss must be a real number, got None"),
+    (True, TypeError, r"z_loss must be a real number, got True"),
+]:
+    TABLE += rows(SCE + LCE, "z_loss", {"z_loss": value}, exc, msg)
+for value, exc, msg in [
+    (0.0, ValueError, r"softcap must be None or a finite number > 0, got 0\.0"),
+    (-30.0, ValueError, r"softcap must be None or a finite number > 0, got -30\.0"),
+    (INF, ValueError, r"softcap must be None or a finite number > 0, got inf"),
+    (NAN, ValueError, r"softcap must be a real number, got nan"),
+    ("30", TypeError, r"softcap must be a real number, got '30'"),
+    (True, TypeError, r"softcap must be a real number, got True"),
+]:
+    TABLE += rows(SCE + LCE, "softcap", {"softcap": value}, exc, msg)
+
+# --- linear cross entropy --------------------------------------------------------
+TABLE += rows(LCE, "input", {"input": np.float64(1.0)}, ValueError,
+              r"input must have at least one dimension, \(\.\.\., H\), got a scalar")
+TABLE += rows(LCE, "linear_weight", {"linear_weight": np.ones((3, 3))}, ValueError,
+              r"linear_weight must have shape \(C, 2\) \(one row of the input's H=2 numbers per class\), "
+              r"got \(3, 3\)")
+TABLE += rows(LCE, "linear_weight", {"linear_weight": np.ones(2)}, ValueError,
+              r"linear_weight must have shape \(C, 2\) .*got \(2,\)")
+TABLE += rows(LCE, "linear_weight", {"linear_weight": np.ones((0, 2))}, ValueError,
+              r"linear_weight must have at least one class \(row\), got shape \(0, 2\)")
+TABLE += rows(LCE, "linear_bias", {"linear_bias": np.zeros(2)}, ValueError,
+              r"linear_bias must have shape \(3,\) \(one number per class\), got \(2,\)")
+TABLE += rows(LCE, "linear_bias", {"linear_bias": np.zeros((1, 3))}, ValueError,
+              r"linear_bias must have shape \(3,\) \(one number per class\), got \(1, 3\)")
+TABLE += rows(LCE, "target", {"target": np.array([0, 3])}, ValueError,
+              r"target holds class index 3, expected indices in \[0, 3\)$")
+TABLE += rows(LCE, "target", {"target": np.array([0, -100]), "ignore_index": -1}, ValueError,
+              r"target holds class index -100, expected indices in \[0, 3\) or ignore_index=-1")
+TABLE += rows(LCE, "target", {"target": np.array([0, 1, 2])}, ValueError,
+              r"target must have shape \(2,\) \(integer class indices: the shape of input without its "
+              r"last axis\), got \(3,\)")
+TABLE += rows(LCE, "target", {"target": ONEHOT}, TypeError,
+              r"target must be an integer array of class indices for linear_cross_entropy \(probability "
+              r"targets are not accepted\), got dtype float64")
+TABLE += rows(LCE, "target", {"target": np.array([True, False])}, TypeError,
+              r"target must be an integer array of class indices for linear_cross_entropy .*got dtype bool")
+for value, msg in [(0.5, r"0\.5"), (True, "True"), ("0", "'0'")]:
+    TABLE += rows(LCE, "ignore_index", {"ignore_index": value}, TypeError,
+                  rf"ignore_index must be an integer or None, got {msg}")
+TABLE += rows(LCE, "label_smoothing", {"label_smoothing": 1.5}, ValueError,
+              r"label_smoothing must be in \[0\.0, 1\.0\], got 1\.5")
+TABLE += rows(LCE, "label_smoothing", {"label_smoothing": NAN}, ValueError,
+              r"label_smoothing must be a real number, got nan")
+TABLE += rows(LCE, "weight", {"weight": np.ones(2)}, ValueError,
+              r"weight must have shape \(3,\) \(one weight per class\), got \(2,\)")
+TABLE += rows(LCE, "weight", {"weight": np.array([1.0, -1.0, 1.0])}, ValueError,
+              r"weight must hold finite, non-negative numbers")
+for wrt in ("x", None, "bias", 0):
+    TABLE += rows("linear_cross_entropy_grad", "wrt", {"wrt": wrt}, ValueError,
+                  r"wrt must be one of 'input', 'linear_weight', 'linear_bias', got "
+                  + re.escape(repr(wrt)))
 
 # --- negative log-likelihood ---------------------------------------------------
 TABLE += rows(NLL, "target", {"target": np.array([0.0, 2.0])}, TypeError,
@@ -468,12 +536,13 @@ def _kind_rows():
                 expected = "an integer array of class indices for nll_loss"
             elif arg in INTEGER_ARGS:
                 expected = "an integer array"
-            elif name.startswith(("softmax_cross_entropy", "focal_loss")) and arg == "target":
+            elif name.startswith(("softmax_cross_entropy", "focal_loss", "linear_cross_entropy")) \
+                    and arg == "target":
                 expected = r"(a real numeric array|an integer array)"  # indices or probabilities
             else:
                 expected = "a real numeric array"
             for obj, shown in WRONG_KINDS:
-                if obj is None and arg in ("weight", "pos_weight", "sample_weights"):
+                if obj is None and arg in ("weight", "pos_weight", "sample_weights", "linear_bias"):
                     continue  # None means "no weights"
                 out += rows(name, arg, {arg: obj}, TypeError, rf"{arg} must be {expected}, got {shown}")
     return out
@@ -559,7 +628,7 @@ NAN_NOT_READ = {
 
 def _float_data_args(name):
     kwargs = VALID[name]
-    return [a for a in ARRAY_ARGS[name] if a not in ("weight", "pos_weight", "sample_weights")
+    return [a for a in ARRAY_ARGS[name] if a in kwargs and a not in ("weight", "pos_weight", "sample_weights")
             and np.asarray(kwargs[a]).dtype.kind == "f"]
 
 

@@ -1,4 +1,4 @@
-"""Built-in adapters: ``--impl NAME`` for NAME in :data:`BUILTIN`.
+"""Built-in adapters: ``--impl NAME`` for NAME in :data:`BUILTIN` (and :data:`OPTIONAL`).
 
 An adapter is a module whose attributes are named after the contract's
 functions (:data:`conformance.spec.FUNCTIONS`), with the contract's signatures,
@@ -16,4 +16,13 @@ its framework's known deviations grouped by reason (see
 :mod:`conformance.deviations`); the command loads it automatically.
 """
 
-BUILTIN = ("reference", "scipy", "torch", "jax", "keras", "sklearn", "onnxruntime", "tensorflow")
+BUILTIN = ("reference", "scipy", "torch", "torch_chunked", "jax", "keras", "sklearn", "onnxruntime", "tensorflow")
+
+#: Adapters resolvable by name (``--impl liger``) and with known-deviation files
+#: like the built-ins, but not in the matrix: they need a CUDA GPU and packages
+#: the pinned environment does not install.  Without them each loads and
+#: provides no function (every function is reported as not provided).
+OPTIONAL = ("liger", "cce")
+
+#: Every name ``--impl`` resolves to a module of this package.
+NAMED = BUILTIN + OPTIONAL

@@ -103,7 +103,7 @@ def _sample_weights(cotangent, reduction, shape, dtype):
     dtype = np.dtype(dtype)
     expected = tuple(shape) if reduction == "none" else ()
     c = np.ones(expected, dtype) if cotangent is None else np.asarray(cotangent)
-    if c.dtype.kind not in "fiub":
+    if c.dtype.kind not in "fiub" and c.dtype.name != "bfloat16":  # ml_dtypes bfloat16: kind V
         raise TypeError(f"cotangent must be a real number or array, got dtype {c.dtype}")
     if c.shape != expected:
         raise ValueError(f"cotangent must have the shape of the result, {expected}, got shape {c.shape}")
@@ -158,7 +158,7 @@ def _cotangent(cotangent, like):
     if cotangent is None:
         return None
     c = np.asarray(cotangent)
-    if c.dtype.kind not in "fiub":
+    if c.dtype.kind not in "fiub" and c.dtype.name != "bfloat16":  # ml_dtypes bfloat16: kind V
         raise TypeError(f"cotangent must be a real number or array, got dtype {c.dtype}")
     return _device(c.astype(np.dtype(like.dtype)))
 
@@ -301,14 +301,25 @@ def _sce_args(logits, target, axis, weight, ignore_index, label_smoothing, reduc
     return args, dict(axis=axis, smooth=bool(label_smoothing != 0), index=index)
 
 
+def _no_lm_options(z_loss, softcap):
+    """optax has no z-loss and no softcap (docs/spec/large-vocabulary.md); composing
+    them would test the adapter, so either is reported as not supported."""
+    if z_loss:
+        raise NotImplementedError("optax has no z-loss")
+    if softcap is not None:
+        raise NotImplementedError("optax has no softcap")
+
+
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                          label_smoothing=0.0, reduction="mean"):
+                          label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
+    _no_lm_options(z_loss, softcap)
     args, static = _sce_args(logits, target, axis, weight, ignore_index, label_smoothing, reduction)
     return _out(_reduce(_sce(*args, **static), reduction))
 
 
 def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                               label_smoothing=0.0, reduction="mean", cotangent=None):
+                               label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean", cotangent=None):
+    _no_lm_options(z_loss, softcap)
     args, static = _sce_args(logits, target, axis, weight, ignore_index, label_smoothing, reduction)
     z = args[0]
     per_sample = z.shape[:static["axis"] % z.ndim] + z.shape[static["axis"] % z.ndim + 1:] if z.ndim else ()

@@ -131,7 +131,7 @@ def _cotangent(cotangent, like):
     if cotangent is None:
         return None
     c = np.asarray(cotangent)
-    if c.dtype.kind not in "fiub":
+    if c.dtype.kind not in "fiub" and c.dtype.name != "bfloat16":  # ml_dtypes bfloat16: kind V
         raise TypeError(f"cotangent must be a real number or array, got dtype {c.dtype}")
     return _device(c.astype(np.dtype(like.dtype)))
 
@@ -276,14 +276,25 @@ def _target(target):
     return _device(t) if t.dtype.kind in "iub" else _float(t)
 
 
+def _no_lm_options(z_loss, softcap):
+    """keras has no z-loss and no softcap (docs/spec/large-vocabulary.md); composing
+    them would test the adapter, so either is reported as not supported."""
+    if z_loss:
+        raise NotImplementedError("keras has no z-loss")
+    if softcap is not None:
+        raise NotImplementedError("keras has no softcap")
+
+
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                          label_smoothing=0.0, reduction="mean"):
+                          label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
+    _no_lm_options(z_loss, softcap)
     z, t = _float(logits), _target(target)
     return _out(_sce_fns(z, target, axis, weight, ignore_index, label_smoothing, reduction)[0](z, t))
 
 
 def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                               label_smoothing=0.0, reduction="mean", cotangent=None):
+                               label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean", cotangent=None):
+    _no_lm_options(z_loss, softcap)
     z, t = _float(logits), _target(target)
     vjp = _sce_fns(z, target, axis, weight, ignore_index, label_smoothing, reduction)[1]
     return _out(vjp(_cotangent(cotangent, z), z, t))

@@ -140,8 +140,18 @@ def _loss_op(op, pred, target, axis, weight, ignore_index, reduction, pred_name)
     return _out(out)
 
 
+def _no_lm_options(z_loss, softcap):
+    """onnx SoftmaxCrossEntropyLoss has no z-loss and no softcap (docs/spec/large-vocabulary.md); composing
+    them would test the adapter, so either is reported as not supported."""
+    if z_loss:
+        raise NotImplementedError("onnx SoftmaxCrossEntropyLoss has no z-loss")
+    if softcap is not None:
+        raise NotImplementedError("onnx SoftmaxCrossEntropyLoss has no softcap")
+
+
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                          label_smoothing=0.0, reduction="mean"):
+                          label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
+    _no_lm_options(z_loss, softcap)
     if label_smoothing:
         raise NotImplementedError("onnx SoftmaxCrossEntropyLoss has no label smoothing")
     return _loss_op("SoftmaxCrossEntropyLoss", logits, target, axis, weight, ignore_index,

@@ -296,14 +296,25 @@ def _sce_loss(target, axis, reduction):
     return loss
 
 
+def _no_lm_options(z_loss, softcap):
+    """tensorflow has no z-loss and no softcap (docs/spec/large-vocabulary.md); composing
+    them would test the adapter, so either is reported as not supported."""
+    if z_loss:
+        raise NotImplementedError("tensorflow has no z-loss")
+    if softcap is not None:
+        raise NotImplementedError("tensorflow has no softcap")
+
+
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                          label_smoothing=0.0, reduction="mean"):
+                          label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
+    _no_lm_options(z_loss, softcap)
     reduction = _sce_options(weight, ignore_index, label_smoothing, reduction)
     return _out(_sce_loss(target, axis, reduction)(_float(logits)))
 
 
 def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                               label_smoothing=0.0, reduction="mean", cotangent=None):
+                               label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean", cotangent=None):
+    _no_lm_options(z_loss, softcap)
     reduction = _sce_options(weight, ignore_index, label_smoothing, reduction)
     return _gradient(_sce_loss(target, axis, reduction), _float(logits), cotangent)
 

@@ -23,6 +23,16 @@ out).
   and ``zero_infinity`` are passed through.
 * ``binary_cross_entropy`` has no ``eps`` in PyTorch: ``eps != 0`` raises
   ``NotImplementedError``.
+* ``softcap=c`` (``softmax_cross_entropy``): PyTorch has no option; the adapter
+  composes ``c * torch.tanh(z / c)`` before ``F.cross_entropy``, which is what a
+  PyTorch user writes (Gemma-style capping), so autograd differentiates through
+  it.  ``z_loss != 0`` raises ``NotImplementedError``: composing it would mean
+  re-implementing the weighted, ignore-aware reduction in the adapter, which
+  would then be what the suite tests.
+* ``linear_cross_entropy`` is ``F.linear_cross_entropy`` with ``options=None``
+  (PyTorch's reference path); see :mod:`conformance.adapters._torch_lce`, shared
+  with the ``torch_chunked`` adapter (the chunked op).  No ``z_loss``, no
+  ``softcap``: ``NotImplementedError``.
 * Not defined (reported as not provided): ``categorical_cross_entropy`` (no
   PyTorch op takes probabilities and a soft/one-hot target; composing
   ``-sum(t * log(q + eps))`` from elementwise ops would test only ``torch.log``),
@@ -45,6 +55,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from conformance.adapters import _torch_lce
 from conformance.lowp import EXTRA_FLOATS
 
 NAME = "torch"
@@ -62,6 +73,7 @@ def use_device(device: str) -> None:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"--device {device}: torch sees no CUDA device here")
     DEVICE = torch.device(device)
+    _torch_lce.DEVICE = DEVICE
 
 
 # ---------------------------------------------------------------------------
@@ -105,6 +117,8 @@ def _np_dtype(torch_dtype):
 
 def _long(x):
     a = _numeric(x)
+    if a.size == 0:  # an empty list is an empty integer array (numpy would say float64)
+        a = a.astype(np.int64)
     if a.dtype.kind not in "iub":
         raise TypeError(f"expected integer class indices / lengths, got dtype {a.dtype}")
     return torch.from_numpy(np.array(a, dtype=np.int64, copy=True)).to(DEVICE)
@@ -276,9 +290,23 @@ def _ignore(ignore_index):
     return _TORCH_DEFAULT_IGNORE_INDEX if ignore_index is None else int(ignore_index)
 
 
-def _sce_args(logits, target, axis, grad):
+def _softcap(softcap):
+    """PyTorch has no softcap: the adapter composes ``c * tanh(z / c)``, so it also
+    rejects a cap that is not a finite number > 0."""
+    c = float(softcap)
+    if not (c > 0 and math.isfinite(c)):
+        raise ValueError(f"softcap must be a finite number > 0 or None, got {softcap!r}")
+    return c
+
+
+def _sce_args(logits, target, axis, grad, softcap=None, z_loss=0.0):
+    if z_loss:
+        raise NotImplementedError("F.cross_entropy has no z-loss")
     z = _float(logits, grad=grad)
     zt = _class_axis_to_dim1(z, axis)
+    if softcap is not None:
+        c = _softcap(softcap)
+        zt = c * torch.tanh(zt / c)  # composed: torch has no softcap option
     y = _numeric(target)
     if y.dtype.kind in "iu":
         yt = _long(y)
@@ -293,15 +321,30 @@ def _sce(zt, yt, weight, ignore_index, label_smoothing, reduction):
 
 
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                          label_smoothing=0.0, reduction="mean"):
-    _, zt, yt = _sce_args(logits, target, axis, False)
+                          label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
+    _, zt, yt = _sce_args(logits, target, axis, False, softcap, z_loss)
     return _out(_sce(zt, yt, weight, ignore_index, label_smoothing, reduction))
 
 
 def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
-                               label_smoothing=0.0, reduction="mean", cotangent=None):
-    z, zt, yt = _sce_args(logits, target, axis, True)
+                               label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean", cotangent=None):
+    z, zt, yt = _sce_args(logits, target, axis, True, softcap, z_loss)
     return _grad(_sce(zt, yt, weight, ignore_index, label_smoothing, reduction), z, cotangent)
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, ignore_index=None,
+                         label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
+    return _torch_lce.value(input, linear_weight, target, linear_bias=linear_bias, weight=weight,
+                            ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
+                            softcap=softcap, reduction=reduction, chunked=False)
+
+
+def linear_cross_entropy_grad(input, linear_weight, target, *, linear_bias=None, weight=None, ignore_index=None,
+                              label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean", wrt="input",
+                              cotangent=None):
+    return _torch_lce.gradient(input, linear_weight, target, linear_bias=linear_bias, weight=weight,
+                               ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
+                               softcap=softcap, reduction=reduction, wrt=wrt, cotangent=cotangent, chunked=False)
 
 
 def _nll(log_probs, target, axis, weight, ignore_index, reduction, grad):

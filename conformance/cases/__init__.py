@@ -46,7 +46,7 @@ import numpy as np
 
 HERE = pathlib.Path(__file__).parent
 GOLDEN = HERE.parent / "golden"
-FAMILIES = ("softmax", "information", "classification", "binary", "focal", "regression", "ctc")
+FAMILIES = ("softmax", "information", "classification", "large_vocabulary", "binary", "focal", "regression", "ctc")
 KEYS = {"id", "clause", "function", "args", "kwargs", "expected", "raises", "match", "decimals", "kind",
         "note"}
 

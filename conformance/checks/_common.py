@@ -1,5 +1,5 @@
-"""Helpers shared by the check modules: calling the function under test, finite
-float strategies and the golden-vector check.
+"""Helpers shared by the check modules: calling the function under test, judging
+it against the reference at the same call, finite float strategies.
 
 Not a check module itself (its name starts with ``_``, so ``checks/__init__``
 does not import it for registration).
@@ -7,14 +7,10 @@ does not import it for registration).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from hypothesis import strategies as st
 
 from conformance.context import format_call
-from conformance.golden import load as load_golden
-from conformance.registry import Skip
 
 
 def call(ctx, fn, name, args, kwargs=None):
@@ -29,37 +25,30 @@ def finite_floats(lo, hi):
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=64)
 
 
-def reduced_cond(a_n, per, expected, reduction):
-    """The condition term of ``assert_close`` for a reduced loss.
-
-    ``a_n`` bounds each sample's absolute rounding error in units of its loss
-    (its own condition number times its size), ``per`` are the per-sample
-    losses.  ``"none"`` is judged per sample; ``"sum"`` and ``"mean"`` add the
-    summation's own error (``n`` times the sum of magnitudes) and are taken
-    relative to the reduced value ``expected``."""
-    with np.errstate(all="ignore"):
-        per = np.where(np.isfinite(per), np.abs(per), 0.0)
-        if reduction == "none":
-            return a_n / np.maximum(per, 1.0)
-        n = max(per.size, 1)
-        total = float(np.sum(a_n) + n * np.sum(per))
-        if reduction == "mean":
-            total = 2.0 * total / n
-        e = float(expected)
-        return np.float64(total / max(abs(e) if math.isfinite(e) else 1.0, 1.0))
+def agree(ctx, fn, name, args, kwargs=None):
+    """Call ``fn`` and judge it against the reference's ``name`` at the same
+    arguments, under ``name``'s budget."""
+    kwargs = dict(kwargs or {})
+    expected = getattr(ctx.reference, name)(*args, **kwargs)
+    got, text = call(ctx, fn, name, args, kwargs)
+    ctx.expect(name, args, kwargs, got, expected, call=text)
 
 
-def check_golden(fn, ctx, family, function, *, default_clause, adjust=None):
-    """Compare ``fn`` with every committed golden row of ``function``
-    (``conformance/golden/FAMILY.jsonl``), each with its own ulp tolerance.
+def _retyped(x, dtype):
+    """A floating array as the array of the same numbers in ``dtype`` (where they
+    fit); integer arrays and everything else as they are."""
+    return x.astype(dtype) if isinstance(x, np.ndarray) and x.dtype.kind == "f" else x
 
-    ``adjust(got, expected)`` may relax the expected value where the clause
-    allows it (e.g. flushing of subnormal results)."""
-    rows = [r for r in load_golden(family) if r["function"] == function]
-    if not rows:
-        raise Skip(f"no golden rows for this function (conformance/golden/{family}.jsonl)")
-    for row in rows:
-        got, text = call(ctx, fn, function, tuple(row["args"]), row["kwargs"])
-        expected = row["expected"] if adjust is None else adjust(got, row["expected"])
-        ctx.assert_close(got, expected, call=text, ulps=row.get("ulps", 16.0), floor=row.get("floor", 1.0),
-                         what=f"golden case {row['id']} ({row.get('clause', default_clause)})")
+
+def agree_in_float32(ctx, fn, name, args, kwargs=None):
+    """Call ``fn`` with every floating array of the case rounded to float32 and
+    judge it at the float32 budget against the reference's float64 result of
+    those same numbers (the float32 inputs are exact; their rounding is not
+    charged to ``fn``)."""
+    args32 = tuple(_retyped(a, np.float32) for a in args)
+    kwargs32 = {k: _retyped(v, np.float32) for k, v in (kwargs or {}).items()}
+    got, text = call(ctx, fn, name, args32, kwargs32)
+    args64 = tuple(_retyped(a, np.float64) for a in args32)
+    kwargs64 = {k: _retyped(v, np.float64) for k, v in kwargs32.items()}
+    expected = getattr(ctx.reference, name)(*args64, **kwargs64)
+    ctx.expect(name, args64, kwargs64, got, expected, call=text, dtype=np.float32)

@@ -27,7 +27,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from conformance.budgets import condition, reduced_cond
-from conformance.checks._common import call as _call, finite_floats as _floats
+from conformance.checks._common import agree as _agree, agree_in_float32 as _agree32, call as _call, finite_floats as _floats
 from conformance.context import format_call
 from conformance.registry import check
 
@@ -210,9 +210,7 @@ def sbce_case(draw, reductions=None, bound=None):
 def _(fn, ctx):
     def body(case):
         p, y, kwargs = case
-        expected = ctx.reference.binary_cross_entropy(p, y, **kwargs)
-        got, call = _call(ctx, fn, BCE, (p, y), kwargs)
-        ctx.expect(BCE, (p, y), kwargs, got, expected, call=call)
+        _agree(ctx, fn, BCE, (p, y), kwargs)
     ctx.property(bce_case(), body)
 
 
@@ -245,9 +243,7 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         x, y, kwargs = case
-        expected = ctx.reference.sigmoid_binary_cross_entropy(x, y, **kwargs)
-        got, call = _call(ctx, fn, SBCE, (x, y), kwargs)
-        ctx.expect(SBCE, (x, y), kwargs, got, expected, call=call)
+        _agree(ctx, fn, SBCE, (x, y), kwargs)
     ctx.property(sbce_case(), body)
 
 
@@ -368,9 +364,7 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         p, y, kwargs = case
-        expected = ctx.reference.binary_cross_entropy_grad(p, y, **kwargs)
-        got, call = _call(ctx, fn, BCE + "_grad", (p, y), kwargs)
-        ctx.expect(BCE + "_grad", (p, y), kwargs, got, expected, call=call)
+        _agree(ctx, fn, BCE + "_grad", (p, y), kwargs)
     ctx.property(bce_case(), body)
 
 
@@ -394,9 +388,7 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         x, y, kwargs = case
-        expected = ctx.reference.sigmoid_binary_cross_entropy_grad(x, y, **kwargs)
-        got, call = _call(ctx, fn, SBCE + "_grad", (x, y), kwargs)
-        ctx.expect(SBCE + "_grad", (x, y), kwargs, got, expected, call=call)
+        _agree(ctx, fn, SBCE + "_grad", (x, y), kwargs)
     ctx.property(sbce_case(), body)
 
 
@@ -419,24 +411,12 @@ def _(fn, ctx):
 # dtype
 # ---------------------------------------------------------------------------
 
-def _to32(kwargs):
-    return {k: (v.astype(np.float32) if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
-
-
-def _to64(kwargs):
-    return {k: (v.astype(np.float64) if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
-
-
 @check("bce.dtype.float32", function=BCE, clause="bce.accuracy", kind="dtype",
        description="float32 input: within float32 ulps of the float64 loss of the same input")
 def _(fn, ctx):
     def body(case):
         p, y, kwargs = case
-        p32, y32, kw32 = p.astype(np.float32), y.astype(np.float32), _to32(kwargs)
-        got, call = _call(ctx, fn, BCE, (p32, y32), kw32)
-        args64, kw64 = (p32.astype(np.float64), y32.astype(np.float64)), _to64(kw32)
-        expected = ctx.reference.binary_cross_entropy(*args64, **kw64)
-        ctx.expect(BCE, args64, kw64, got, expected, call=call, dtype=np.float32)
+        _agree32(ctx, fn, BCE, (p, y), kwargs)
     ctx.property(bce_case(), body)
 
 
@@ -456,11 +436,7 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         x, y, kwargs = case
-        x32, y32, kw32 = x.astype(np.float32), y.astype(np.float32), _to32(kwargs)
-        got, call = _call(ctx, fn, SBCE, (x32, y32), kw32)
-        args64, kw64 = (x32.astype(np.float64), y32.astype(np.float64)), _to64(kw32)
-        expected = ctx.reference.sigmoid_binary_cross_entropy(*args64, **kw64)
-        ctx.expect(SBCE, args64, kw64, got, expected, call=call, dtype=np.float32)
+        _agree32(ctx, fn, SBCE, (x, y), kwargs)
     ctx.property(sbce_case(), body)
 
 

@@ -26,7 +26,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from conformance.checks._common import call as _call, finite_floats as _floats
+from conformance.checks._common import agree as _agree, agree_in_float32 as _agree32, call as _call, finite_floats as _floats
 from conformance.budgets import condition, judge, reduced_cond
 from conformance.registry import check
 
@@ -106,12 +106,47 @@ def _mean_scale(kwargs, w_n):
     return 1.0 / d if d > 0 else 1.0
 
 
+def _lm_terms(args, kwargs, coef, w_n):
+    """The shares of ``z_loss`` and ``softcap`` (docs/spec/large-vocabulary.md) in the
+    per-sample error bound ``a_n``, in ulps at 1, and ``lse_n`` (0 without z-loss).
+
+    ``z_loss = s`` adds ``s w_n lse_n**2``: its rounding (``lse**2``) plus twice
+    ``s |lse_n|`` times the error of ``lse_n`` (that of ``log_softmax``).  A
+    softcap ``c tanh(z / c)`` rounds each logit again (a few ulps of ``|z| <= c``),
+    which ``log_softmax`` carries with weight ``sum_c |weight_c t_c|``.
+    """
+    s = float(kwargs.get("z_loss", 0.0) or 0.0)
+    cap = kwargs.get("softcap")
+    zl, _ = _class_last(args, kwargs)
+    extra = np.zeros(w_n.shape)
+    lse = np.zeros(w_n.shape)
+    if not s and cap is None:
+        return extra, lse
+    with np.errstate(all="ignore"):
+        if cap is not None:
+            zl = float(cap) * np.tanh(zl / float(cap))
+        finite = np.where(np.isfinite(zl), np.abs(zl), 0.0)
+        zmax = np.max(finite, axis=-1) if zl.size else np.zeros(w_n.shape)
+        err_lse = zmax + math.log(max(zl.shape[-1], 1)) + 1.0
+        if cap is not None:
+            extra = extra + 4.0 * np.sum(np.abs(coef), axis=-1) * np.minimum(zmax, float(cap))
+        if s and zl.size:
+            m = np.max(np.where(np.isnan(zl), -np.inf, zl), axis=-1, keepdims=True)
+            m = np.where(np.isfinite(m), m, 0.0)
+            lse = (m[..., 0] + np.log(np.sum(np.exp(zl - m), axis=-1)))
+            lse = np.where(np.isfinite(lse), lse, 0.0)
+            extra = extra + np.abs(w_n) * s * (lse ** 2 + 2.0 * np.abs(lse) * err_lse)
+    return extra, lse
+
+
 @condition(SCE)
 def _sce_budget(args, kwargs, expected):
-    """Softmax cross entropy: the per-sample ``a_n`` of :func:`_sce_terms`, summed by the one rule."""
+    """Softmax cross entropy: the per-sample ``a_n`` of :func:`_sce_terms` (with the
+    shares of z-loss and softcap, :func:`_lm_terms`), summed by the one rule."""
     import reference
 
-    _, w_n, a_n = _sce_terms(args, kwargs)
+    coef, w_n, a_n = _sce_terms(args, kwargs)
+    a_n = a_n + _lm_terms(args, kwargs, coef, w_n)[0]
     per = reference.softmax_cross_entropy(*args, **{**kwargs, "reduction": "none"})
     return 1.0, reduced_cond(a_n, np.asarray(per), expected, kwargs.get("reduction", "mean"),
                              w_sum=float(np.sum(w_n)))
@@ -123,8 +158,18 @@ def _sce_grad_budget(args, kwargs, expected):
     factor) is judged at the scale of its terms, with the rounding of the
     softmax and of the difference (``cond = 2``)."""
     coef, w_n, _ = _sce_terms(args, kwargs)
-    mag = (np.sum(np.abs(coef), axis=-1) + 1.0) * _mean_scale(kwargs, w_n)
-    return (float(np.max(mag)) if mag.size else 1.0), 2.0
+    s = float(kwargs.get("z_loss", 0.0) or 0.0)
+    _, lse = _lm_terms(args, kwargs, coef, w_n)
+    # z-loss adds 2 s w_n lse softmax: its size, and the error of lse it carries
+    zl, _ = _class_last(args, kwargs)
+    err_lse = (float(np.max(np.where(np.isfinite(zl), np.abs(zl), 0.0))) if zl.size else 0.0) \
+        + math.log(max(zl.shape[-1], 1)) + 1.0
+    mag = (np.sum(np.abs(coef), axis=-1) + 1.0 + 2.0 * s * np.abs(w_n) * np.abs(lse)) * _mean_scale(kwargs, w_n)
+    floor = float(np.max(mag)) if mag.size else 1.0
+    cond = 2.0 + (4.0 if kwargs.get("softcap") is not None else 0.0)
+    if s and mag.size:
+        cond += float(np.max(2.0 * s * np.abs(w_n) * err_lse * _mean_scale(kwargs, w_n))) / max(floor, 1e-300)
+    return floor, cond
 
 
 def _nll_w_n(args, kwargs):
@@ -265,9 +310,7 @@ def _(fn, ctx):
     def body(case):
         z, target, kwargs = case
         kwargs = _kw(**kwargs)
-        expected = ctx.reference.softmax_cross_entropy(z, target, **kwargs)
-        got, call = _call(ctx, fn, SCE, (z, target), kwargs)
-        ctx.expect(SCE, (z, target), kwargs, got, expected, call=call)
+        _agree(ctx, fn, SCE, (z, target), kwargs)
     # Every combination of the options once, on fixed data (an option the
     # target lacks skips only the cases that use it) ...
     ctx.subcases(_option_product(), body)
@@ -330,9 +373,7 @@ def _(fn, ctx):
     def body(case):
         lp, target, kwargs = case
         kwargs = _kw(**kwargs)
-        expected = ctx.reference.nll_loss(lp, target, **kwargs)
-        got, call = _call(ctx, fn, NLL, (lp, target), kwargs)
-        ctx.expect(NLL, (lp, target), kwargs, got, expected, call=call)
+        _agree(ctx, fn, NLL, (lp, target), kwargs)
     ctx.subcases(_nll_option_product(), body)
     ctx.property(nll_case(), body)
 
@@ -342,9 +383,7 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         q, t, kwargs = case
-        expected = ctx.reference.categorical_cross_entropy(q, t, **kwargs)
-        got, call = _call(ctx, fn, CCE, (q, t), kwargs)
-        ctx.expect(CCE, (q, t), kwargs, got, expected, call=call)
+        _agree(ctx, fn, CCE, (q, t), kwargs)
     ctx.property(cce_case(), body)
 
 
@@ -786,9 +825,7 @@ def _(fn, ctx):
     def body(case):
         z, target, kwargs = case
         kwargs = _kw(**kwargs)
-        expected = ctx.reference.softmax_cross_entropy_grad(z, target, **kwargs)
-        got, call = _call(ctx, fn, SCE + "_grad", (z, target), kwargs)
-        ctx.expect(SCE + "_grad", (z, target), kwargs, got, expected, call=call)
+        _agree(ctx, fn, SCE + "_grad", (z, target), kwargs)
     ctx.subcases(_option_product(), body)
     ctx.property(sce_case(), body)
 
@@ -799,9 +836,7 @@ def _(fn, ctx):
     def body(case):
         lp, target, kwargs = case
         kwargs = _kw(**kwargs)
-        expected = ctx.reference.nll_loss_grad(lp, target, **kwargs)
-        got, call = _call(ctx, fn, NLL + "_grad", (lp, target), kwargs)
-        ctx.expect(NLL + "_grad", (lp, target), kwargs, got, expected, call=call)
+        _agree(ctx, fn, NLL + "_grad", (lp, target), kwargs)
     ctx.subcases(_nll_option_product(), body)
     ctx.property(nll_case(), body)
 
@@ -811,9 +846,7 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         q, t, kwargs = case
-        expected = ctx.reference.categorical_cross_entropy_grad(q, t, **kwargs)
-        got, call = _call(ctx, fn, CCE + "_grad", (q, t), kwargs)
-        ctx.expect(CCE + "_grad", (q, t), kwargs, got, expected, call=call)
+        _agree(ctx, fn, CCE + "_grad", (q, t), kwargs)
     ctx.property(cce_case(), body)
 
 
@@ -821,24 +854,13 @@ def _(fn, ctx):
 # dtype: float32 input against the float64 value of the same numbers
 # ---------------------------------------------------------------------------
 
-def _as(kwargs, dtype):
-    return {k: (v.astype(dtype) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v)
-            for k, v in kwargs.items()}
-
-
 @check("sce.dtype.float32", function=SCE, clause="sce.accuracy", kind="dtype",
        description="float32 logits: within float32 ulps of the float64 loss of the same (float32) input")
 def _(fn, ctx):
     def body(case):
         z, target, kwargs = case
-        z32 = z.astype(np.float32)
-        t32 = target if np.issubdtype(target.dtype, np.integer) else target.astype(np.float32)
-        kw32 = _as(_kw(**kwargs), np.float32)
-        got, call = _call(ctx, fn, SCE, (z32, t32), kw32)
-        args64 = (z32.astype(np.float64), t32 if np.issubdtype(t32.dtype, np.integer) else t32.astype(np.float64))
-        kw64 = _as(kw32, np.float64)
-        expected = ctx.reference.softmax_cross_entropy(*args64, **kw64)
-        ctx.expect(SCE, args64, kw64, got, expected, call=call, dtype=np.float32)
+        kwargs = _kw(**kwargs)
+        _agree32(ctx, fn, SCE, (z, target), kwargs)
     ctx.property(sce_case(), body)
 
 
@@ -848,11 +870,7 @@ def _(fn, ctx):
     def body(case):
         lp, target, kwargs = case
         kwargs = _kw(**kwargs)
-        lp32 = lp.astype(np.float32)
-        got, call = _call(ctx, fn, NLL, (lp32, target), kwargs)
-        args64 = (lp32.astype(np.float64), target)
-        expected = ctx.reference.nll_loss(*args64, **kwargs)
-        ctx.expect(NLL, args64, kwargs, got, expected, call=call, dtype=np.float32)
+        _agree32(ctx, fn, NLL, (lp, target), kwargs)
     ctx.property(nll_case(), body)
 
 
@@ -861,9 +879,5 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         q, t, kwargs = case
-        q32, t32 = q.astype(np.float32), t.astype(np.float32)
-        got, call = _call(ctx, fn, CCE, (q32, t32), kwargs)
-        args64 = (q32.astype(np.float64), t32.astype(np.float64))
-        expected = ctx.reference.categorical_cross_entropy(*args64, **kwargs)
-        ctx.expect(CCE, args64, kwargs, got, expected, call=call, dtype=np.float32)
+        _agree32(ctx, fn, CCE, (q, t), kwargs)
     ctx.property(cce_case(), body)

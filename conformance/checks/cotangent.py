@@ -207,6 +207,22 @@ def _ctc_case(draw):
     return (lp, targets, il, tl), kwargs
 
 
+@st.composite
+def _lce_case(draw):
+    """Tokens ``(N, H)`` or one token ``(H,)``, a bias or none, and the gradient's ``wrt``."""
+    rng = np.random.default_rng(draw(_SEEDS))
+    n, c, h = draw(st.integers(1, 4)), draw(st.integers(2, 5)), draw(st.integers(1, 4))
+    x = _uniform(rng, (n, h) if draw(st.booleans()) else (h,), -2.0, 2.0)
+    w = _uniform(rng, (c, h), -1.0, 1.0)
+    target = _indices(rng, int(np.prod(x.shape[:-1])), c).reshape(x.shape[:-1])
+    kwargs = {"reduction": draw(REDUCTIONS), "wrt": draw(st.sampled_from(["input", "linear_weight", "linear_bias"]))}
+    if kwargs["wrt"] == "linear_bias" or draw(st.booleans()):
+        kwargs["linear_bias"] = _uniform(rng, (c,), -1.0, 1.0)
+    if draw(st.booleans()):
+        kwargs["label_smoothing"] = 0.1
+    return (x, w, target), kwargs
+
+
 # ---------------------------------------------------------------------------
 # floors of the gradients that have no registered budget (as their family checks)
 # ---------------------------------------------------------------------------
@@ -285,6 +301,7 @@ SPECS = {
     "huber_loss_grad": (_regression_case("delta", (0.5, 1.0, 2.0)), None, 1.0),
     "smooth_l1_loss_grad": (_regression_case("beta", (0.5, 1.0)), None, 1.0),
     "ctc_loss_grad": (_ctc_case(), _ctc_floor, 0.4),  # each reference call runs a forward-backward
+    "linear_cross_entropy_grad": (_lce_case(), None, 1.0),
 }
 
 def _cotangent(rng, shape):

@@ -27,7 +27,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from conformance.budgets import condition, judge, reduced_cond
-from conformance.checks._common import call as _call, finite_floats as _floats
+from conformance.checks._common import agree as _agree, agree_in_float32 as _agree32, call as _call, finite_floats as _floats
 from conformance.context import format_call
 from conformance.registry import check
 
@@ -169,9 +169,7 @@ def _sfocal_grad_budget(args, kwargs, expected):
 def _(fn, ctx):
     def body(case):
         z, target, kwargs = case
-        expected = ctx.reference.focal_loss(z, target, **kwargs)
-        got, call = _call(ctx, fn, FOCAL, (z, target), kwargs)
-        ctx.expect(FOCAL, (z, target), kwargs, got, expected, call=call)
+        _agree(ctx, fn, FOCAL, (z, target), kwargs)
     ctx.property(focal_case(), body)
 
 
@@ -193,9 +191,7 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         x, y, kwargs = case
-        expected = ctx.reference.sigmoid_focal_loss(x, y, **kwargs)
-        got, call = _call(ctx, fn, SFOCAL, (x, y), kwargs)
-        ctx.expect(SFOCAL, (x, y), kwargs, got, expected, call=call)
+        _agree(ctx, fn, SFOCAL, (x, y), kwargs)
     ctx.property(sfocal_case(), body)
 
 
@@ -339,9 +335,7 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         z, target, kwargs = case
-        expected = ctx.reference.focal_loss_grad(z, target, **kwargs)
-        got, call = _call(ctx, fn, FOCAL + "_grad", (z, target), kwargs)
-        ctx.expect(FOCAL + "_grad", (z, target), kwargs, got, expected, call=call)
+        _agree(ctx, fn, FOCAL + "_grad", (z, target), kwargs)
     ctx.property(focal_case(), body)
 
 
@@ -368,9 +362,7 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         x, y, kwargs = case
-        expected = ctx.reference.sigmoid_focal_loss_grad(x, y, **kwargs)
-        got, call = _call(ctx, fn, SFOCAL + "_grad", (x, y), kwargs)
-        ctx.expect(SFOCAL + "_grad", (x, y), kwargs, got, expected, call=call)
+        _agree(ctx, fn, SFOCAL + "_grad", (x, y), kwargs)
     ctx.property(sfocal_case(), body)
 
 
@@ -395,15 +387,7 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         z, target, kwargs = case
-        z32 = z.astype(np.float32)
-        t32 = target if np.issubdtype(target.dtype, np.integer) else target.astype(np.float32)
-        kw32 = {k: (v.astype(np.float32) if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
-        got, call = _call(ctx, fn, FOCAL, (z32, t32), kw32)
-        z64 = z32.astype(np.float64)
-        t64 = t32 if np.issubdtype(t32.dtype, np.integer) else t32.astype(np.float64)
-        kw64 = {k: (v.astype(np.float64) if isinstance(v, np.ndarray) else v) for k, v in kw32.items()}
-        expected = ctx.reference.focal_loss(z64, t64, **kw64)
-        ctx.expect(FOCAL, (z64, t64), kw64, got, expected, call=call, dtype=np.float32)
+        _agree32(ctx, fn, FOCAL, (z, target), kwargs)
     ctx.property(focal_case(), body)
 
 
@@ -422,11 +406,7 @@ def _(fn, ctx):
 def _(fn, ctx):
     def body(case):
         x, y, kwargs = case
-        x32, y32 = x.astype(np.float32), y.astype(np.float32)
-        got, call = _call(ctx, fn, SFOCAL, (x32, y32), kwargs)
-        x64, y64 = x32.astype(np.float64), y32.astype(np.float64)
-        expected = ctx.reference.sigmoid_focal_loss(x64, y64, **kwargs)
-        ctx.expect(SFOCAL, (x64, y64), kwargs, got, expected, call=call, dtype=np.float32)
+        _agree32(ctx, fn, SFOCAL, (x, y), kwargs)
     ctx.property(sfocal_case(), body)
 
 

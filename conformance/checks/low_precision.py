@@ -8,6 +8,11 @@ implementation.  A result returned in float32 is judged at the float32 budget,
 one returned in the input's dtype at about one ulp of that dtype
 (:func:`conformance.budgets.judged_precision`).
 
+With ``--baseline`` (torch by default, where installed) the same inputs also
+go to the baseline, and the row says whether the implementation is at least as
+accurate as it, in ulps of the same dtype (``worse than torch by 3 ulps``):
+Apple's cut-cross-entropy tests judge a kernel that way.
+
 Each function is called at the rows of its case table (its function's rows
 for a gradient), at confident rows where the low precision loses a gradient
 entry ``p_y - 1`` (Liger-Kernel PR 1329), and at a few sizes of the ladder
@@ -80,6 +85,7 @@ def check_low_precision(function, dtype_name, inputs, fn, ctx):
         call = (format_call(function, low, low_kw) if small else
                 f"{function}(<{label} in {dtype_name}>, {kwargs})") + f"  # {label}"
         got = ctx.call(fn, *low, **low_kw)
+        ctx.measure_baseline(function, low, low_kw, got, held, held_kw, expected, dtype=dtype)
         ctx.expect(function, held, held_kw, got, expected, call=call, dtype=dtype, what=f"{label} in {dtype_name}")
 
     ctx.subcases(inputs(), body)

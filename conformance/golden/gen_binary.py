@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.golden._mpmath import INF
-from conformance.golden.gen_classification import oracle_row as _row
+from conformance.golden._mpmath import oracle_row as _row
 
 
 def cases():

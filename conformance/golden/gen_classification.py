@@ -12,23 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from accuracy import exact
-from conformance.golden._mpmath import INF, to_float
-
-
-def rounded(values):
-    """An oracle result (an object array of mpf) as float64: a number for a 0-d result."""
-    arr = np.asarray(values, dtype=object)
-    if arr.ndim == 0:
-        return to_float(arr[()])
-    return np.array([to_float(v) for v in arr.reshape(-1)], dtype=np.float64).reshape(arr.shape)
-
-
-def oracle_row(id, function, clause, args, kwargs):
-    """A golden row whose expected value is the oracle's function of the same name
-    at this call (the binary and focal generators use it too)."""
-    oracle = getattr(exact, function)
-    return {"id": id, "function": function, "clause": clause, "args": list(args), "kwargs": dict(kwargs),
-            "expected": rounded(oracle(*args, **kwargs))}
+from conformance.golden._mpmath import INF, oracle_row, rounded, to_float
 
 
 def _a(x, dtype=np.float64):

@@ -28,25 +28,16 @@ import math
 import numpy as np
 
 from accuracy import exact
-from conformance.golden._mpmath import to_float
+from conformance.golden._mpmath import rounded, to_float
 
 CTC = "ctc_loss"
 GRAD = "ctc_loss_grad"
 DEFAULTS = {"blank": 0, "reduction": "mean", "zero_infinity": False}
 
 
-def _rounded(values):
-    """An oracle result (an object array of mpf) rounded to float64: a float for a
-    reduced (0-d) result, an array otherwise."""
-    arr = np.asarray(values, dtype=object)
-    if arr.ndim == 0:
-        return to_float(arr[()])
-    return np.array([to_float(v) for v in arr.reshape(-1)], dtype=np.float64).reshape(arr.shape)
-
-
 def _log_softmax(z):
     """float64 log_softmax of rows: the oracle's, rounded once."""
-    return _rounded(exact.log_softmax(np.asarray(z, dtype=np.float64)))
+    return rounded(exact.log_softmax(np.asarray(z, dtype=np.float64)))
 
 
 def _frames(t, c, seed, n=1, scale=1.0):
@@ -61,7 +52,7 @@ def _row(cid, clause, function, lp, targets, il, tl, **kwargs):
     il, tl = np.asarray(il, dtype=np.int64), np.asarray(tl, dtype=np.int64)
     kwargs = {k: v for k, v in kwargs.items() if DEFAULTS.get(k) != v}
     oracle = exact.ctc_loss if function == CTC else exact.ctc_loss_grad
-    expected = _rounded(oracle(lp, targets, il, tl, **kwargs))
+    expected = rounded(oracle(lp, targets, il, tl, **kwargs))
     return {"id": cid, "function": function, "clause": clause,
             "args": [lp, targets, il, tl], "kwargs": kwargs, "expected": expected}
 

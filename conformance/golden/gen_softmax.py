@@ -12,14 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from accuracy import exact
-from conformance.golden._mpmath import INF, NAN, to_float
-
-
-def rounded(values) -> np.ndarray:
-    """An object array of mpf (or a 0-d one) rounded entry by entry to float64."""
-    arr = np.asarray(values, dtype=object)
-    out = np.array([to_float(v) for v in arr.reshape(-1)], dtype=np.float64).reshape(arr.shape)
-    return out[()] if out.ndim == 0 else out  # a reduced result is stored as a number
+from conformance.golden._mpmath import INF, NAN, rounded, to_float
 
 
 def along(oracle, *arrays, axis=-1):

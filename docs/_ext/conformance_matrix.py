@@ -49,6 +49,14 @@ def load(adapter: str, data_dir=DATA):
     return data, "stale", matrix.changed_inputs(data.get("inputs", {}), inputs)
 
 
+LOW_DTYPES = ("float16", "bfloat16")
+
+
+def is_low_precision(row) -> bool:
+    """A check of float16 or bfloat16 input (``<function>.dtype.bfloat16``)."""
+    return row["check"].rsplit(".", 1)[-1] in LOW_DTYPES and ".dtype." in row["check"]
+
+
 def status_of(rows):
     """The cell's text and its kind (pass, deviation, fail, absent, skipped)."""
     if not rows:
@@ -121,7 +129,8 @@ class ConformanceMatrix(Directive):
             cells = [nodes.literal(function, function)]
             for a in BUILTIN:
                 data, state, _ = states[a]
-                results = [r for r in (data or {}).get("results", []) if r["function"] == function]
+                results = [r for r in (data or {}).get("results", [])
+                           if r["function"] == function and not is_low_precision(r)]
                 cells.append(cell(results, state))
             rows.append(cells)
         out = []
@@ -236,7 +245,43 @@ class ConformanceMatrixMeasured(Directive):
         return out
 
 
+class ConformanceMatrixLowPrecision(Directive):
+    """float16 and bfloat16: one column per adapter that ran them and dtype."""
+
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        states = _states(env)
+        from conformance.spec import FUNCTIONS
+
+        ran = [a for a in BUILTIN if a in matrix.OPTIONS["low_precision"]]
+        columns = [(a, d) for a in ran for d in LOW_DTYPES]
+        header = ["function"] + [f"{column_header(a, *states[a][:2]).split(' (')[0]} {d}" for a, d in columns]
+        rows = []
+        for function in FUNCTIONS:
+            cells = [nodes.literal(function, function)]
+            for a, d in columns:
+                data, state, _ = states[a]
+                results = [r for r in (data or {}).get("results", [])
+                           if r["function"] == function and r["check"].endswith(f".dtype.{d}")]
+                if not results and state == "current" and any(
+                        r["function"] == function and r["status"] == "not_provided" for r in data["results"]):
+                    results = [{"status": "not_provided"}]
+                cells.append(cell(results, state))
+            rows.append(cells)
+        others = [a for a in BUILTIN if a not in ran]
+        return [
+            table(header, rows, [24] + [9] * len(columns), classes=["conformance-matrix"]),
+            _paragraph(nodes.Text(
+                f"Not run in float16 and bfloat16: {', '.join(others)}. Their adapters hand numpy "
+                "arrays to libraries without those dtypes, or convert them to float32 first, so the "
+                "checks would judge the conversion, not the library.")),
+        ]
+
+
 def setup(app):
     app.add_directive("conformance-matrix", ConformanceMatrix)
+    app.add_directive("conformance-matrix-low-precision", ConformanceMatrixLowPrecision)
     app.add_directive("conformance-matrix-measured", ConformanceMatrixMeasured)
     return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -118,7 +118,8 @@ class ContractFunctions(Directive):
         for family in families:
             section = nodes.section(ids=[f"contract-family-{family}"])
             section += nodes.title(text=f"{family}")
-            section += _paragraph([nodes.Text("Defined on the spec page "), _doc_link(f"spec/{family}"),
+            page = next(f.page for f in registry.values() if f.family == family)
+            section += _paragraph([nodes.Text("Defined on the spec page "), _doc_link(page),
                                    nodes.Text(".")])
             for fn in registry.values():
                 if fn.family != family or fn.gradient_of:

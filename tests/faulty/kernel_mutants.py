@@ -206,3 +206,110 @@ def sce_loss_summed_in_low_precision(logits, target, **kwargs):
 def sce_loss_rounded_once(logits, target, **kwargs):
     z = np.asarray(logits)
     return _round_to(ref.softmax_cross_entropy(z.astype(np.float64), target, **kwargs), z)
+
+
+# --- degenerate inputs: masks, empty means, one class, simplified expressions (issue 12) ---
+
+def sce_weight_times_nan(logits, target, *, weight=None, reduction="mean", **kwargs):
+    """Class weights applied as a product w * l: a weight-0 sample with NaN logits gives 0 * NaN."""
+    if weight is None or np.asarray(target).dtype.kind not in "iu":
+        return ref.softmax_cross_entropy(logits, target, weight=weight, reduction=reduction, **kwargs)
+    l = ref.softmax_cross_entropy(logits, target, reduction="none", **kwargs)
+    w = np.asarray(weight, dtype=np.float64)[np.asarray(target)]
+    with np.errstate(invalid="ignore"):
+        return ref.reduce_loss(w * l, w, reduction)
+
+
+def bce_weight_times_nan(probs, target, *, weight=None, reduction="mean", **kwargs):
+    """The element weight multiplied in: 0 * NaN and 0 * inf leak from weight-0 elements."""
+    if weight is None:
+        return ref.binary_cross_entropy(probs, target, reduction=reduction, **kwargs)
+    l = ref.binary_cross_entropy(probs, target, reduction="none", **kwargs)
+    w = np.broadcast_to(np.asarray(weight, dtype=np.float64), np.shape(l))
+    with np.errstate(invalid="ignore"):
+        return ref.reduce_loss(w * l, w, reduction)
+
+
+def kl_zero_p_simplified(p, q, axis=-1, base=None):
+    """A simplifier's x * 0 -> 0 applied to p log(p / q) where p = 0, before the NaN of q is seen."""
+    q = np.where(np.asarray(p, dtype=np.float64) == 0, 1.0, np.asarray(q, dtype=np.float64))
+    return ref.kl_divergence(p, q, axis=axis, base=base)
+
+
+def log_softmax_one_class_folded(z, axis=-1):
+    """z - logsumexp(z) folded to 0 for a class axis of length 1 (x - x -> 0): NaN and -inf become 0."""
+    z = np.asarray(z, dtype=np.float64)
+    return np.zeros_like(z) if z.ndim and z.shape[axis] == 1 else ref.log_softmax(z, axis=axis)
+
+
+def sce_one_class_nan(logits, target, **kwargs):
+    """One class: the kernel's 'max over the other classes' is -inf, and -inf - (-inf) is NaN."""
+    z = np.asarray(logits, dtype=np.float64)
+    out = ref.softmax_cross_entropy(z, target, **kwargs)
+    return out * np.nan if z.ndim and z.shape[kwargs.get("axis", -1)] == 1 else out
+
+
+def nll_all_ignored_mean_zero(log_probs, target, *, reduction="mean", **kwargs):
+    """'mean' as sum / max(sum(w), 1): no counted sample gives 0 instead of NaN."""
+    if reduction != "mean":
+        return ref.nll_loss(log_probs, target, reduction=reduction, **kwargs)
+    per = ref.nll_loss(log_probs, target, reduction="none", **kwargs)
+    t = np.asarray(target)
+    keep = t != kwargs["ignore_index"] if kwargs.get("ignore_index") is not None else np.ones(t.shape, bool)
+    w = (np.asarray(kwargs["weight"], dtype=np.float64)[np.where(keep, t, 0)] * keep
+         if kwargs.get("weight") is not None else keep.astype(np.float64))
+    return np.float64(np.sum(per) / max(np.sum(w), 1.0))
+
+
+def sce_grad_ignored_not_zeroed(logits, target, *, ignore_index=None, **kwargs):
+    """The ignore mask applied to the value only: an ignored sample keeps softmax - one_hot(clamped)."""
+    g = ref.softmax_cross_entropy_grad(logits, target, ignore_index=ignore_index, **kwargs)
+    t = np.asarray(target)
+    if ignore_index is None or t.dtype.kind not in "iu" or kwargs.get("axis", -1) not in (-1, np.ndim(logits) - 1):
+        return g
+    z = np.asarray(logits, dtype=np.float64)
+    ign = t == ignore_index
+    c = z.shape[-1]
+    with np.errstate(invalid="ignore"):
+        leak = ref.softmax(z) - np.eye(c)[np.clip(t, 0, c - 1)]
+    return np.where(ign[..., None], leak, g)
+
+
+def nll_grad_drops_weight_when_ignoring_a_class(log_probs, target, *, weight=None, ignore_index=None, **kwargs):
+    """With ignore_index naming a real class the kernel takes its 'ignore' path, which forgets weight."""
+    c = np.shape(log_probs)[kwargs.get("axis", -1)]
+    if ignore_index is not None and 0 <= ignore_index < c:
+        weight = None
+    return ref.nll_loss_grad(log_probs, target, weight=weight, ignore_index=ignore_index, **kwargs)
+
+
+def sce_grad_drops_smoothing_with_weights(logits, target, *, weight=None, label_smoothing=0.0, **kwargs):
+    """The weighted gradient path ignores label_smoothing."""
+    ls = 0.0 if weight is not None else label_smoothing
+    return ref.softmax_cross_entropy_grad(logits, target, weight=weight, label_smoothing=ls, **kwargs)
+
+
+def sce_minus_100_always_ignored(logits, target, *, ignore_index=None, **kwargs):
+    """PyTorch's default ignore_index=-100 baked in: -100 is silently ignored with ignore_index=None."""
+    return ref.softmax_cross_entropy(logits, target, ignore_index=-100 if ignore_index is None else ignore_index,
+                                     **kwargs)
+
+
+def focal_grad_naive_power(logits, target, *, axis=-1, gamma=2.0, alpha=None, reduction="mean",
+                           cotangent=None):
+    """d/dp_t of -(1 - p_t)^gamma log p_t taken literally: gamma (1 - p)^(gamma - 1) log p is
+    inf * 0 = NaN where p_t rounds to 1 and gamma < 1 (gamma = 0 included)."""
+    t = np.asarray(target)
+    z = np.asarray(logits, dtype=np.float64)
+    if (t.dtype.kind not in "iu" or alpha is not None or cotangent is not None or z.ndim != 2
+            or axis not in (-1, 1) or reduction not in ("none", "sum", "mean") or z.shape[0] == 0):
+        return ref.focal_loss_grad(logits, target, axis=axis, gamma=gamma, alpha=alpha, reduction=reduction,
+                                   cotangent=cotangent)
+    ref.focal_loss(z, t, gamma=gamma, reduction=reduction)  # validation as the reference does it
+    with np.errstate(all="ignore"):
+        p = ref.softmax(z)
+        pt = p[np.arange(len(t)), t]
+        q = -np.expm1(ref.log_softmax(z)[np.arange(len(t)), t])
+        dldp = gamma * q ** (gamma - 1) * np.log(pt) - q ** gamma / pt
+        grad = (dldp * pt)[:, None] * (np.eye(z.shape[1])[t] - p)
+    return grad / len(t) if reduction == "mean" else grad
