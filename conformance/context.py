@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from .registry import Failure, Skip
-from .budgets import allow_underflow, default_ulps, judge, judged_precision
+from .budgets import allow_overflow, allow_underflow, default_ulps, judge, judged_precision
 from .lowp import EXTRA_FLOATS, is_floating
 
 
@@ -210,7 +210,7 @@ class Context:
         got_arr = np.asarray(got)
         exp_arr = np.asarray(expected, dtype=np.float64)
         if got_arr.shape == exp_arr.shape:
-            exp_arr = allow_underflow(got_arr, exp_arr)
+            exp_arr = allow_overflow(got_arr, allow_underflow(got_arr, exp_arr))
         if got_arr.shape != exp_arr.shape:
             raise Failure(
                 f"{what}: shape {got_arr.shape}, expected {exp_arr.shape}",

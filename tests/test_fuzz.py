@@ -543,12 +543,16 @@ def _weight_zero_sample(name, kw, index, shape):
     if name.startswith(("softmax_cross_entropy", "nll_loss")):
         target, sample = np.asarray(kw["target"]), index[:-1]
         w = np.asarray(weight)
-        if target.dtype.kind == "f":  # silent when every term weight_c y_nc is 0 (0 * NaN is not)
-            silent = np.all(w * target[sample] == 0)
+        # silent when every coefficient weight_c t_nc of the smoothed target is 0
+        # (as computed: 0 * NaN is not 0, and 0.5 * 5e-324 is)
+        eps = float(kw.get("label_smoothing") or 0.0)
+        if target.dtype.kind == "f":
+            y = target[sample]
         else:
-            silent = w[int(target[sample])] == 0
-        # label smoothing gives every class mass: silent then only if every weight is 0
-        silent = silent and (not kw.get("label_smoothing") or np.all(w == 0))
+            y = np.zeros(w.shape)
+            y[int(target[sample])] = 1.0
+        t = (1.0 - eps) * y + eps / w.size if eps else y
+        silent = np.all(w * t == 0)
         if silent:
             return sample + (slice(None),) if name.endswith("_grad") else sample
     return None

@@ -152,3 +152,23 @@ def gradient(input, linear_weight, target, *, linear_bias, weight, ignore_index,
     if g is None:
         g = torch.zeros_like(t)
     return _out(g)
+
+
+def contract_functions(*, chunked: bool):
+    """``linear_cross_entropy`` and its gradient with the contract's signatures,
+    on PyTorch's reference path (``chunked=False``) or its chunked op."""
+
+    def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, ignore_index=None,
+                             label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
+        return value(input, linear_weight, target, linear_bias=linear_bias, weight=weight,
+                     ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
+                     softcap=softcap, reduction=reduction, chunked=chunked)
+
+    def linear_cross_entropy_grad(input, linear_weight, target, *, linear_bias=None, weight=None,
+                                  ignore_index=None, label_smoothing=0.0, z_loss=0.0, softcap=None,
+                                  reduction="mean", wrt="input", cotangent=None):
+        return gradient(input, linear_weight, target, linear_bias=linear_bias, weight=weight,
+                        ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
+                        softcap=softcap, reduction=reduction, wrt=wrt, cotangent=cotangent, chunked=chunked)
+
+    return linear_cross_entropy, linear_cross_entropy_grad

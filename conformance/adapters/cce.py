@@ -18,23 +18,11 @@ Gradients by ``torch.autograd.grad`` with ``cotangent`` as the output gradient.
 
 from __future__ import annotations
 
-import importlib.util
-
-NAME = "cce"
+from conformance.adapters._options import cuda_package_available
 
 
-def _available() -> bool:
-    try:
-        if importlib.util.find_spec("cut_cross_entropy") is None or importlib.util.find_spec("torch") is None:
-            return False
-        import torch
 
-        return bool(torch.cuda.is_available())
-    except Exception:  # noqa: BLE001 - anything missing means: not provided
-        return False
-
-
-AVAILABLE = _available()
+AVAILABLE = cuda_package_available("cut_cross_entropy")
 
 if AVAILABLE:
     import numpy as np

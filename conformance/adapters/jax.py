@@ -34,6 +34,9 @@ they come out of the framework, converted to numpy with the dtype JAX chose.
 
 from __future__ import annotations
 
+import functools
+
+from conformance.adapters._options import refuse_lm_options
 from conformance.adapters import _jax_setup  # noqa: F401  (x64, CPU, compile cache)
 
 import jax  # noqa: E402
@@ -301,13 +304,7 @@ def _sce_args(logits, target, axis, weight, ignore_index, label_smoothing, reduc
     return args, dict(axis=axis, smooth=bool(label_smoothing != 0), index=index)
 
 
-def _no_lm_options(z_loss, softcap):
-    """optax has no z-loss and no softcap (docs/spec/large-vocabulary.md); composing
-    them would test the adapter, so either is reported as not supported."""
-    if z_loss:
-        raise NotImplementedError("optax has no z-loss")
-    if softcap is not None:
-        raise NotImplementedError("optax has no softcap")
+_no_lm_options = functools.partial(refuse_lm_options, library="optax")
 
 
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,

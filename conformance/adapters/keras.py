@@ -27,10 +27,13 @@ Translation only (see CONTRIBUTING.md, "Adapters").
 
 from __future__ import annotations
 
+import functools
+
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+from conformance.adapters._options import refuse_lm_options
 from conformance.adapters import _jax_setup  # noqa: E402,F401  (x64, CPU, compile cache)
 
 import jax  # noqa: E402
@@ -276,13 +279,7 @@ def _target(target):
     return _device(t) if t.dtype.kind in "iub" else _float(t)
 
 
-def _no_lm_options(z_loss, softcap):
-    """keras has no z-loss and no softcap (docs/spec/large-vocabulary.md); composing
-    them would test the adapter, so either is reported as not supported."""
-    if z_loss:
-        raise NotImplementedError("keras has no z-loss")
-    if softcap is not None:
-        raise NotImplementedError("keras has no softcap")
+_no_lm_options = functools.partial(refuse_lm_options, library="keras")
 
 
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,

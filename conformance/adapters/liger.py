@@ -26,23 +26,10 @@ Translation only:
 
 from __future__ import annotations
 
-import importlib.util
+from conformance.adapters._options import cuda_package_available
 
 NAME = "liger"
-
-
-def _available() -> bool:
-    try:
-        if importlib.util.find_spec("liger_kernel") is None or importlib.util.find_spec("torch") is None:
-            return False
-        import torch
-
-        return bool(torch.cuda.is_available())
-    except Exception:  # noqa: BLE001 - anything missing means: not provided
-        return False
-
-
-AVAILABLE = _available()
+AVAILABLE = cuda_package_available("liger_kernel")
 
 if AVAILABLE:
     import numpy as np

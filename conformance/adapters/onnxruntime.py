@@ -24,6 +24,9 @@ every shape of a rank.
 
 from __future__ import annotations
 
+import functools
+
+from conformance.adapters._options import refuse_lm_options
 import numpy as np
 import onnxruntime as ort
 from onnx import TensorProto, helper
@@ -140,13 +143,7 @@ def _loss_op(op, pred, target, axis, weight, ignore_index, reduction, pred_name)
     return _out(out)
 
 
-def _no_lm_options(z_loss, softcap):
-    """onnx SoftmaxCrossEntropyLoss has no z-loss and no softcap (docs/spec/large-vocabulary.md); composing
-    them would test the adapter, so either is reported as not supported."""
-    if z_loss:
-        raise NotImplementedError("onnx SoftmaxCrossEntropyLoss has no z-loss")
-    if softcap is not None:
-        raise NotImplementedError("onnx SoftmaxCrossEntropyLoss has no softcap")
+_no_lm_options = functools.partial(refuse_lm_options, library="onnx SoftmaxCrossEntropyLoss")
 
 
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,

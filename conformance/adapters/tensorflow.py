@@ -65,12 +65,15 @@ cast to float32) nor from ``tf.keras`` (Keras has an adapter of its own).
 
 from __future__ import annotations
 
+import functools
+
 import math
 import os
 
 # Before the import: TensorFlow reads it when its C++ runtime loads.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from conformance.adapters._options import refuse_lm_options
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -296,13 +299,7 @@ def _sce_loss(target, axis, reduction):
     return loss
 
 
-def _no_lm_options(z_loss, softcap):
-    """tensorflow has no z-loss and no softcap (docs/spec/large-vocabulary.md); composing
-    them would test the adapter, so either is reported as not supported."""
-    if z_loss:
-        raise NotImplementedError("tensorflow has no z-loss")
-    if softcap is not None:
-        raise NotImplementedError("tensorflow has no softcap")
+_no_lm_options = functools.partial(refuse_lm_options, library="tensorflow")
 
 
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,

@@ -332,19 +332,7 @@ def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_i
     return _grad(_sce(zt, yt, weight, ignore_index, label_smoothing, reduction), z, cotangent)
 
 
-def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, ignore_index=None,
-                         label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
-    return _torch_lce.value(input, linear_weight, target, linear_bias=linear_bias, weight=weight,
-                            ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
-                            softcap=softcap, reduction=reduction, chunked=False)
-
-
-def linear_cross_entropy_grad(input, linear_weight, target, *, linear_bias=None, weight=None, ignore_index=None,
-                              label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean", wrt="input",
-                              cotangent=None):
-    return _torch_lce.gradient(input, linear_weight, target, linear_bias=linear_bias, weight=weight,
-                               ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
-                               softcap=softcap, reduction=reduction, wrt=wrt, cotangent=cotangent, chunked=False)
+linear_cross_entropy, linear_cross_entropy_grad = _torch_lce.contract_functions(chunked=False)
 
 
 def _nll(log_probs, target, axis, weight, ignore_index, reduction, grad):
@@ -471,7 +459,7 @@ def _ctc(log_probs, targets, input_lengths, target_lengths, blank, reduction, ze
     if lp.ndim != 3:
         raise ValueError(f"log_probs must be (N, T, C), got shape {tuple(lp.shape)}")
     out = F.ctc_loss(lp.transpose(0, 1), _long(targets), _long(input_lengths), _long(target_lengths),
-                     blank=int(blank), reduction=_reduction(reduction), zero_infinity=bool(zero_infinity))
+                     blank=int(blank), reduction=_reduction(reduction), zero_infinity=zero_infinity)
     return lp, out
 
 

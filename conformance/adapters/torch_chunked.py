@@ -27,16 +27,4 @@ def use_device(device: str) -> None:
     _torch_lce.DEVICE = torch.device(device)
 
 
-def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, ignore_index=None,
-                         label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
-    return _torch_lce.value(input, linear_weight, target, linear_bias=linear_bias, weight=weight,
-                            ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
-                            softcap=softcap, reduction=reduction, chunked=True)
-
-
-def linear_cross_entropy_grad(input, linear_weight, target, *, linear_bias=None, weight=None, ignore_index=None,
-                              label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean", wrt="input",
-                              cotangent=None):
-    return _torch_lce.gradient(input, linear_weight, target, linear_bias=linear_bias, weight=weight,
-                               ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
-                               softcap=softcap, reduction=reduction, wrt=wrt, cotangent=cotangent, chunked=True)
+linear_cross_entropy, linear_cross_entropy_grad = _torch_lce.contract_functions(chunked=True)

@@ -125,7 +125,20 @@ def machine_paragraph(data):
     return [nodes.paragraph(text=text)]
 
 
-RENDERERS = {"speed": speed_table, "memory": memory_table, "conformance": conformance_table,
+def large_vocabulary_table(data):
+    header = ["N", "C", "H", "call", "seconds", "peak MiB", "float64 logits MiB", "peak / logits"]
+    rows = []
+    for rec in data["large_vocabulary"]["cases"]:
+        rows.append([str(rec["N"]), str(rec["C"]), str(rec["H"]), rec["call"], f"{rec['seconds']:.1f}",
+                     f"{rec['peak_bytes'] / 2**20:.0f}", f"{rec['logits_bytes'] / 2**20:.0f}",
+                     f"{rec['peak_bytes'] / rec['logits_bytes']:.2f}"])
+    out = [_table(header, rows, [6, 8, 5, 22, 8, 8, 10, 8])]
+    if data["large_vocabulary"].get("measured"):
+        out.append(nodes.paragraph(text=f"Measured {data['large_vocabulary']['measured']}."))
+    return out
+
+
+RENDERERS = {"speed": speed_table, "large-vocabulary": large_vocabulary_table, "memory": memory_table, "conformance": conformance_table,
              "machine": machine_paragraph}
 
 
@@ -140,7 +153,7 @@ class BenchmarkResults(Directive):
         if what not in RENDERERS:
             raise self.error(f"benchmark-results: unknown part {what!r}, expected one of {sorted(RENDERERS)}")
         data = load_results()
-        section = "conformance" if what == "conformance" else "speed"
+        section = {"conformance": "conformance", "large-vocabulary": "large_vocabulary"}.get(what, "speed")
         if section not in data:
             logger.warning(f"benchmark-results: no {section!r} figures in {RESULTS}; run `make bench`",
                            location=env.docname)

@@ -155,15 +155,18 @@ def nll_labels_as_int8(log_probs, target, **kwargs):
 # --- low precision: the same kernel computing in bfloat16 or in float32 ---------------
 
 def _round_to(value, like):
-    """``value`` (float64) rounded once to the dtype of ``like``."""
-    return np.asarray(value, dtype=np.float64).astype(np.asarray(like).dtype)
+    """``value`` (float64) rounded once to the dtype of ``like`` (overflowing to inf
+    as a cast does)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(value, dtype=np.float64).astype(np.asarray(like).dtype)
 
 
 def _bf16_sum(values):
     """A running sum in the dtype of ``values`` (every addition rounded there)."""
     total = values.dtype.type(0)
-    for v in values.ravel():
-        total = values.dtype.type(total + v)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for v in values.ravel():
+            total = values.dtype.type(total + v)
     return total
 
 
