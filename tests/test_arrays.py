@@ -93,3 +93,20 @@ def test_builtin_adapter_refuses_arrays_and_a_missing_device():
         proc = subprocess.run([sys.executable, "-m", "conformance", "--impl", "torch", "--device", "cuda",
                                "--only", "softmax"], capture_output=True, text=True, timeout=300)
         assert proc.returncode == 2 and "CUDA" in proc.stderr
+
+
+def test_jax_adapter_takes_a_device():
+    """--device for the built-in jax adapter: the CPU works, a missing GPU is a
+    usage error naming the device (exit 2), never a silent CPU run."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "conformance", "--impl", "jax", "--device", "cpu",
+                           "--only", "logsumexp"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-1500:]
+    import jax
+
+    if not any(d.platform == "gpu" for d in jax.devices()):
+        proc = subprocess.run([sys.executable, "-m", "conformance", "--impl", "jax", "--device", "cuda",
+                               "--only", "logsumexp"], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2 and "--device cuda" in proc.stderr

@@ -5,28 +5,8 @@ import types
 
 import pytest
 
-import reference as ref
-from conformance.registry import load_all_checks
+from tests._mutants import CHECKS, reference_with, statuses as _statuses
 from tests.faulty import kernel_mutants as km
-
-try:
-    from conformance.run_check import run_check
-except ImportError:  # before the runner split
-    from conformance.runner import run_check
-
-CHECKS = load_all_checks()
-
-
-def _statuses(function, replacement, clause):
-    impl = types.SimpleNamespace(**{n: getattr(ref, n) for n in ref.__all__})
-    if replacement is not None:
-        setattr(impl, function, replacement)
-    rows = [run_check(c, impl, max_examples=10) for c in CHECKS.values()
-            if c.function == function and c.clause == clause]
-    assert rows, f"no check of {function} enforces {clause}"
-    return [(r["check"], r["status"], r["message"]) for r in (x.to_dict() if hasattr(x, "to_dict") else x
-                                                               for x in rows)]
-
 
 MUTANTS = [
     ("logsumexp", km.logsumexp_drops_partial_chunk, "conv.sizes"),
@@ -84,7 +64,7 @@ def _low_precision_verdict(function, dtype, replacement):
     from conformance.context import Context
     from conformance.registry import DTYPES, Failure
 
-    impl = types.SimpleNamespace(**{n: getattr(ref, n) for n in ref.__all__})
+    impl = reference_with(function, None)
     ctx = Context(impl, function=function, dtypes=DTYPES)
     try:
         CHECKS[f"{function}.dtype.{dtype}"].body(replacement, ctx)
@@ -107,7 +87,7 @@ def _baseline_verdict(function, dtype, replacement, baseline):
     from conformance.context import Context
     from conformance.registry import DTYPES, Failure
 
-    impl = types.SimpleNamespace(**{n: getattr(ref, n) for n in ref.__all__})
+    impl = reference_with(function, None)
     ctx = Context(impl, function=function, dtypes=DTYPES, baseline=baseline)
     try:
         CHECKS[f"{function}.dtype.{dtype}"].body(replacement, ctx)

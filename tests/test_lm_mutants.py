@@ -2,28 +2,10 @@
 (tests/faulty/lm_mutants.py): each fails the clause it breaks, and the reference
 passes those checks."""
 
-import types
-
 import pytest
 
-import reference as ref
-from conformance.registry import load_all_checks
-from conformance.run_check import run_check
+from tests._mutants import CHECKS, statuses as _statuses
 from tests.faulty import lm_mutants as lm
-
-CHECKS = load_all_checks()
-
-
-def _statuses(function, replacement, clause):
-    impl = types.SimpleNamespace(**{n: getattr(ref, n) for n in ref.__all__})
-    if replacement is not None:
-        setattr(impl, function, replacement)
-    rows = [run_check(c, impl, max_examples=10) for c in CHECKS.values()
-            if c.function == function and c.clause == clause]
-    assert rows, f"no check of {function} enforces {clause}"
-    return [(r["check"], r["status"], r["message"]) for r in (x.to_dict() if hasattr(x, "to_dict") else x
-                                                               for x in rows)]
-
 
 MUTANTS = [
     ("softmax_cross_entropy", lm.sce_z_loss_on_ignored_tokens, "zloss.ignored"),

@@ -154,9 +154,10 @@ def gradient(input, linear_weight, target, *, linear_bias, weight, ignore_index,
     return _out(g)
 
 
-def contract_functions(*, chunked: bool):
+def contract_functions(*, chunked: bool, module: str):
     """``linear_cross_entropy`` and its gradient with the contract's signatures,
-    on PyTorch's reference path (``chunked=False``) or its chunked op."""
+    on PyTorch's reference path (``chunked=False``) or its chunked op, as
+    functions of the adapter ``module`` that provides them."""
 
     def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, ignore_index=None,
                              label_smoothing=0.0, z_loss=0.0, softcap=None, reduction="mean"):
@@ -171,4 +172,6 @@ def contract_functions(*, chunked: bool):
                         ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
                         softcap=softcap, reduction=reduction, wrt=wrt, cotangent=cotangent, chunked=chunked)
 
+    for fn in (linear_cross_entropy, linear_cross_entropy_grad):
+        fn.__module__, fn.__qualname__ = module, fn.__name__
     return linear_cross_entropy, linear_cross_entropy_grad

@@ -35,6 +35,7 @@ they come out of the framework, converted to numpy with the dtype JAX chose.
 from __future__ import annotations
 
 import functools
+import os
 
 from conformance.adapters._options import refuse_lm_options
 from conformance.adapters import _jax_setup  # noqa: F401  (x64, CPU, compile cache)
@@ -53,10 +54,28 @@ _REDUCTIONS = ("none", "sum", "mean")
 # conversions
 # ---------------------------------------------------------------------------
 
+#: Where the arrays live (``--device``); ``None`` is JAX's default device.
+DEVICE = None
+
+
+def use_device(device: str) -> None:
+    """Put every array on ``device`` (``cpu``, ``cuda``, ``cuda:1``); ``RuntimeError``
+    where JAX has no such device.  The adapter starts JAX on the CPU unless
+    ``JAX_PLATFORMS`` says otherwise (set it to ``cuda`` with a CUDA jaxlib)."""
+    global DEVICE
+    kind, _, index = device.partition(":")
+    try:
+        devices = jax.devices({"cuda": "gpu"}.get(kind, kind))
+        DEVICE = devices[int(index or 0)]
+    except (RuntimeError, ValueError, IndexError) as exc:
+        raise RuntimeError(f"--device {device}: JAX has no such device here ({exc}); "
+                           f"JAX_PLATFORMS={os.environ.get('JAX_PLATFORMS', '')!r}") from None
+
+
 def _device(a):
     """numpy -> jax array by a plain transfer: ``jnp.asarray`` would compile a
     program (``jit_stage``) for every new shape and dtype."""
-    return jax.device_put(np.asarray(a))
+    return jax.device_put(np.asarray(a), DEVICE)
 
 
 def _float(x):

@@ -332,7 +332,7 @@ def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_i
     return _grad(_sce(zt, yt, weight, ignore_index, label_smoothing, reduction), z, cotangent)
 
 
-linear_cross_entropy, linear_cross_entropy_grad = _torch_lce.contract_functions(chunked=False)
+linear_cross_entropy, linear_cross_entropy_grad = _torch_lce.contract_functions(chunked=False, module=__name__)
 
 
 def _nll(log_probs, target, axis, weight, ignore_index, reduction, grad):

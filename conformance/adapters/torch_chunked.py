@@ -27,4 +27,4 @@ def use_device(device: str) -> None:
     _torch_lce.DEVICE = torch.device(device)
 
 
-linear_cross_entropy, linear_cross_entropy_grad = _torch_lce.contract_functions(chunked=True)
+linear_cross_entropy, linear_cross_entropy_grad = _torch_lce.contract_functions(chunked=True, module=__name__)

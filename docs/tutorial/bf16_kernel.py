@@ -11,7 +11,7 @@ import torch
 
 def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=None,
                           label_smoothing=0.0, reduction="mean"):
-    _supported(logits, target, axis, weight, ignore_index, label_smoothing)
+    _supported(logits, target, axis, weight, ignore_index, label_smoothing, reduction)
     z = logits.to(_working(logits))
     loss = torch.logsumexp(z, dim=-1) - z.gather(-1, target.long()[..., None])[..., 0]
     return _reduce(loss, reduction).to(logits.dtype)
@@ -19,7 +19,7 @@ def softmax_cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=
 
 def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
                                label_smoothing=0.0, reduction="mean", cotangent=None):
-    _supported(logits, target, axis, weight, ignore_index, label_smoothing)
+    _supported(logits, target, axis, weight, ignore_index, label_smoothing, reduction)
     p = torch.softmax(logits.to(_working(logits)), dim=-1).to(logits.dtype)  # the bug: rounded too early
     one_hot = torch.nn.functional.one_hot(target.long(), logits.shape[-1]).to(logits.dtype)
     grad = (p - one_hot).to(_working(logits))  # p_y - 1 formed in the input's dtype
@@ -42,7 +42,9 @@ def _reduce(loss, reduction):
     return loss.sum() if reduction == "sum" else loss.mean()
 
 
-def _supported(logits, target, axis, weight, ignore_index, label_smoothing):
+def _supported(logits, target, axis, weight, ignore_index, label_smoothing, reduction):
+    if reduction not in ("none", "sum", "mean"):
+        raise ValueError(f"reduction must be 'none', 'sum' or 'mean', got {reduction!r}")
     if axis not in (-1, logits.ndim - 1) or target.is_floating_point():
         raise NotImplementedError("class indices, classes on the last axis")
     if weight is not None or ignore_index is not None or label_smoothing:

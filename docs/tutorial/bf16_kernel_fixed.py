@@ -8,7 +8,7 @@ from bf16_kernel import _supported, _working, softmax_cross_entropy  # noqa: F40
 
 def softmax_cross_entropy_grad(logits, target, *, axis=-1, weight=None, ignore_index=None,
                                label_smoothing=0.0, reduction="mean", cotangent=None):
-    _supported(logits, target, axis, weight, ignore_index, label_smoothing)
+    _supported(logits, target, axis, weight, ignore_index, label_smoothing, reduction)
     p = torch.softmax(logits.to(_working(logits)), dim=-1)
     grad = p - torch.nn.functional.one_hot(target.long(), logits.shape[-1]).to(p.dtype)
     if reduction == "mean":
