@@ -32,8 +32,9 @@ import conformance_matrix  # noqa: E402  (the site's directive, docs/_ext)
 #: Keys a trimmed result row may carry (what the page renders).
 ROW_KEYS = {"check", "function", "clause", "status", "message", "max_ulp_error", "counterexample", "got"}
 #: A result file stays small: no logs, no full arrays (about 125 bytes per
-#: check, and the reference has about a thousand checks).
-MAX_FILE_BYTES = 300_000
+#: passing check; a known deviation keeps its message and counterexample, up
+#: to about 700 bytes, and keras lists some 350 of its 930 checks so).
+MAX_FILE_BYTES = 400_000
 
 
 def _load(adapter):
