@@ -1,5 +1,6 @@
-"""The suite against bugs that fast kernels ship (tests/faulty/kernel_mutants.py):
-each fails the clause it breaks, and the reference passes those checks."""
+"""The suite against bugs that fast kernels ship (tests/faulty/kernel_mutants.py,
+and for the language-model losses tests/faulty/lm_mutants.py): each fails the
+clause it breaks, and the reference passes those checks."""
 
 import types
 
@@ -7,6 +8,7 @@ import pytest
 
 from tests._mutants import CHECKS, reference_with, statuses as _statuses
 from tests.faulty import kernel_mutants as km
+from tests.faulty import lm_mutants as lm
 
 MUTANTS = [
     ("logsumexp", km.logsumexp_drops_partial_chunk, "conv.sizes"),
@@ -37,6 +39,19 @@ MUTANTS = [
     ("softmax_cross_entropy_grad", km.sce_grad_drops_smoothing_with_weights, "sce.gradient"),
     ("softmax_cross_entropy", km.sce_minus_100_always_ignored, "sce.invalid.class-index"),
     ("focal_loss_grad", km.focal_grad_naive_power, "focal.gradient"),
+    # language-model losses (tests/faulty/lm_mutants.py)
+    ("softmax_cross_entropy", lm.sce_z_loss_on_ignored_tokens, "zloss.ignored"),
+    ("softmax_cross_entropy", lm.sce_z_loss_mean_over_all_tokens, "zloss.mean"),
+    ("softmax_cross_entropy", lm.sce_softcap_after_log_softmax, "softcap.definition"),
+    ("softmax_cross_entropy_grad", lm.sce_grad_softcap_missing, "softcap.gradient"),
+    ("linear_cross_entropy", lm.lce_drops_label_smoothing, "lce.label-smoothing"),
+    ("linear_cross_entropy", lm.lce_z_loss_on_ignored_tokens, "lce.definition"),
+    ("linear_cross_entropy", lm.lce_double_counts_last_vocab_chunk, "lce.sizes"),
+    ("linear_cross_entropy", lm.lce_drops_last_token_block, "lce.sizes"),
+    ("linear_cross_entropy", lm.lce_bias_ignored, "lce.bias"),
+    ("linear_cross_entropy_grad", lm.lce_grad_bias_not_reduced_by_mean, "lce.gradient"),
+    ("linear_cross_entropy_grad", lm.lce_grad_weight_in_bfloat16_chunks, "lce.accuracy"),
+    ("linear_cross_entropy_grad", lm.lce_grad_weight_in_float16_chunks, "lce.accuracy"),
 ]
 
 

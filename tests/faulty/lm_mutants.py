@@ -1,6 +1,6 @@
 """One-line bugs of the kinds language-model loss kernels have shipped
 (../shared/research/kernels.md, section 2): each wraps the reference and changes
-one thing; tests/test_lm_mutants.py asserts that each fails the clause it breaks
+one thing; tests/test_kernel_mutants.py asserts that each fails the clause it breaks
 and that the reference passes the same checks.
 """
 
