@@ -19,6 +19,7 @@ import pytest
 import reference as ref
 from accuracy import exact
 from reference import linear as lin
+from tests._numeric import central_diff
 
 U = 2.0 ** -53
 
@@ -144,16 +145,6 @@ def test_cancelling_dot_products_are_exact_where_plain_ones_are_not():
 # gradients against central differences of the reference
 # ---------------------------------------------------------------------------
 
-def _central(f, a, step=1e-6):
-    g = np.zeros(a.shape)
-    for idx in np.ndindex(a.shape):
-        hi, lo = a.copy(), a.copy()
-        hi[idx] += step
-        lo[idx] -= step
-        g[idx] = (f(hi) - f(lo)) / (2 * step)
-    return g
-
-
 @pytest.mark.parametrize("wrt", ["input", "linear_weight", "linear_bias"])
 @pytest.mark.parametrize("reduction", ["sum", "mean", "none"])
 def test_gradients_are_central_differences(wrt, reduction):
@@ -169,7 +160,7 @@ def test_gradients_are_central_differences(wrt, reduction):
         return float(np.sum(np.asarray(out) * cot))
 
     got = ref.linear_cross_entropy_grad(x, w, t, linear_bias=b, wrt=wrt, cotangent=cot, **kw)
-    np.testing.assert_allclose(got, _central(value, args[wrt]), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got, central_diff(value, args[wrt]), rtol=1e-6, atol=1e-8)
 
 
 def test_softmax_cross_entropy_grad_with_options_is_central_differences():
@@ -178,7 +169,7 @@ def test_softmax_cross_entropy_grad_with_options_is_central_differences():
     t = np.array([0, 3, 1])
     kw = dict(z_loss=0.4, softcap=2.0, reduction="sum")
     g = ref.softmax_cross_entropy_grad(z, t, **kw)
-    num = _central(lambda a: float(ref.softmax_cross_entropy(a, t, **kw)), z)
+    num = central_diff(lambda a: float(ref.softmax_cross_entropy(a, t, **kw)), z)
     np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-8)
 
 

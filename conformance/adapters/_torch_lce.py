@@ -95,8 +95,7 @@ def _lce(input, linear_weight, target, linear_bias, weight, ignore_index, label_
         raise NotImplementedError("F.linear_cross_entropy has no z-loss")
     if softcap is not None:
         raise NotImplementedError("F.linear_cross_entropy has no softcap")
-    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    check_reduction(reduction)
     if wrt is not None and wrt not in WRT:
         raise ValueError(f"wrt must be one of {WRT}, got {wrt!r}")
     x = _tensor(input, grad=wrt == "input")
@@ -141,17 +140,39 @@ def gradient(input, linear_weight, target, *, linear_bias, weight, ignore_index,
     loss, tensors = _lce(input, linear_weight, target, linear_bias, weight, ignore_index, label_smoothing, z_loss,
                          softcap, reduction, chunked=chunked, wrt=wrt)
     t = tensors[wrt]
+    return _out(vjp(loss, t, None if cotangent is None else _tensor(cotangent, like=t)))
+
+
+def vjp(value, wrt, cotangent):
+    """The gradient of ``sum(cotangent * value)`` with respect to the tensor
+    ``wrt`` (``cotangent`` a tensor of ``value``'s shape, or ``None`` for ones),
+    by ``torch.autograd.grad``: PyTorch's own backward formulas apply it.  The
+    torch adapter's gradients use it too."""
     if cotangent is None:
-        (g,) = torch.autograd.grad(loss.sum(), t, allow_unused=True)
+        (g,) = torch.autograd.grad(value.sum(), wrt, allow_unused=True)
     else:
-        c = _tensor(cotangent, like=t)
-        if tuple(c.shape) != tuple(loss.shape):
-            raise ValueError(f"cotangent must have the shape of the result, {tuple(loss.shape)}, "
-                             f"got shape {tuple(c.shape)}")
-        (g,) = torch.autograd.grad(loss, t, grad_outputs=c, allow_unused=True)
-    if g is None:
-        g = torch.zeros_like(t)
-    return _out(g)
+        if tuple(cotangent.shape) != tuple(value.shape):
+            raise ValueError(f"cotangent must have the shape of the result, {tuple(value.shape)}, "
+                             f"got shape {tuple(cotangent.shape)}")
+        (g,) = torch.autograd.grad(value, wrt, grad_outputs=cotangent, allow_unused=True)
+    return torch.zeros_like(wrt) if g is None else g
+
+
+def cuda_only(library: str):
+    """``use_device`` for an adapter whose library runs on CUDA only."""
+
+    def use_device(device: str) -> None:
+        global DEVICE
+        if not device.startswith("cuda"):
+            raise RuntimeError(f"--device {device}: {library} runs on CUDA only")
+        DEVICE = torch.device(device)
+
+    return use_device
+
+
+def check_reduction(reduction) -> None:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
 def contract_functions(*, chunked: bool, module: str):

@@ -32,12 +32,7 @@ if AVAILABLE:
     from conformance.adapters import _torch_lce as _t
 
     _t.DEVICE = torch.device("cuda")
-    _REDUCTIONS = ("none", "sum", "mean")
-
-    def use_device(device: str) -> None:
-        if not device.startswith("cuda"):
-            raise RuntimeError(f"--device {device}: cut_cross_entropy runs on CUDA only")
-        _t.DEVICE = torch.device(device)
+    use_device = _t.cuda_only("cut_cross_entropy")
 
     def _lce(input, linear_weight, target, linear_bias, weight, ignore_index, label_smoothing, z_loss, softcap,
              reduction, wrt):
@@ -47,8 +42,7 @@ if AVAILABLE:
             raise NotImplementedError("cut_cross_entropy has no label smoothing")
         if z_loss:
             raise NotImplementedError("cut_cross_entropy has no z-loss")
-        if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-            raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        _t.check_reduction(reduction)
         y = _t._numeric(target)
         if y.dtype.kind not in "iub":
             raise NotImplementedError("cut_cross_entropy takes class indices only")

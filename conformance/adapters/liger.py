@@ -39,16 +39,10 @@ if AVAILABLE:
     from conformance.adapters import _torch_lce as _t
 
     _t.DEVICE = torch.device("cuda")
-    _REDUCTIONS = ("none", "sum", "mean")
-
-    def use_device(device: str) -> None:
-        if not device.startswith("cuda"):
-            raise RuntimeError(f"--device {device}: Liger-Kernel runs on CUDA only")
-        _t.DEVICE = torch.device(device)
+    use_device = _t.cuda_only("Liger-Kernel")
 
     def _common(target, reduction, ignore_index):
-        if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-            raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        _t.check_reduction(reduction)
         y = _t._numeric(target)
         if y.dtype.kind not in "iub":
             raise NotImplementedError("Liger-Kernel's cross entropy takes class indices only")

@@ -176,17 +176,7 @@ def _grad(value, wrt, cotangent=None):
     The cotangent is autograd's output gradient (``grad_outputs``), in the
     input's dtype, so PyTorch's own backward formulas apply it.
     """
-    if cotangent is None:
-        (g,) = torch.autograd.grad(value.sum(), wrt, allow_unused=True)
-    else:
-        c = _float(cotangent, like=wrt)
-        if tuple(c.shape) != tuple(value.shape):
-            raise ValueError(f"cotangent must have the shape of the result, {tuple(value.shape)}, "
-                             f"got shape {tuple(c.shape)}")
-        (g,) = torch.autograd.grad(value, wrt, grad_outputs=c, allow_unused=True)
-    if g is None:
-        g = torch.zeros_like(wrt)
-    return _out(g)
+    return _out(_torch_lce.vjp(value, wrt, None if cotangent is None else _float(cotangent, like=wrt)))
 
 
 def _class_axis_to_dim1(t, axis):
