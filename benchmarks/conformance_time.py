@@ -21,6 +21,7 @@ section is a list of records, one per adapter::
      "wall_cold": 129.6,        # seconds, the first run (empty caches)
      "wall": 52.3,              # seconds, the warm run
      "exit_cold": 0, "exit": 0, # exit status of each run
+     "jobs": 2,                 # checking processes (the default --jobs on that machine)
      "counts": {"pass": 176, "known_deviation": 57, ...}}   # of the warm run
      # or "not_run": "<why the adapter could not be imported>" instead of counts
 
@@ -37,6 +38,7 @@ import time
 from pathlib import Path
 
 from conformance.adapters import BUILTIN
+from conformance.session import default_jobs
 
 from .results import CONFORMANCE_TARGET, load_results, update_results
 
@@ -63,7 +65,7 @@ def time_adapter(name: str, tmp: Path) -> dict:
     report.unlink(missing_ok=True)
     proc, wall = _run(name, report, env)
     rec = {"adapter": name, "wall_cold": cold, "wall": wall, "exit_cold": cold_proc.returncode,
-           "exit": proc.returncode}
+           "exit": proc.returncode, "jobs": default_jobs()}
     if proc.returncode == 2 or not report.exists():
         rec["not_run"] = (proc.stderr.strip().splitlines() or ["no report"])[-1]
     else:

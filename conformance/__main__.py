@@ -4,7 +4,7 @@ Usage::
 
     python -m conformance --impl TARGET [--only NAME[,NAME...]] [--report PATH]
                           [--junitxml PATH] [--known-deviations FILE]...
-                          [--max-examples N] [--seed N] [--timeout S]
+                          [--max-examples N] [--seed N] [--timeout S] [--jobs N]
     python -m conformance --list
 
 The installed package has the same program as the command ``loss-spec``.
@@ -26,7 +26,10 @@ Options
 --known-deviations FILE a TOML file of accepted deviations (repeatable)
 --max-examples N        hypothesis examples per property check (default 50)
 --seed N                0 (default) derandomises hypothesis; other values seed it
---timeout S             seconds one check may take (default 30)
+--timeout S             seconds one check may take (default 60)
+--jobs N                checking processes (default: one per CPU, at most 4;
+                        1 with --device other than cpu); each checks whole
+                        functions, and the report is the same for any N
 --dtypes LIST           input dtypes to check (float64,float32,float16,bfloat16
                         or all; default float64,float32)
 --arrays KIND           numpy (default), torch or jax: what the module under test
@@ -43,7 +46,7 @@ Options
                         dtype; ``none`` turns it off
 --list                  list every check with its kind and clause, by function
 
-The checks run in a child process, one at a time.  A check that exceeds
+The checks run in child processes, each checking one function at a time.  A check that exceeds
 ``--timeout`` or whose process dies (a segfault, ``os._exit``, a signal) is
 reported as an error, and the remaining checks run in a fresh process; after one
 time-out (or two deaths) of a function its remaining checks are reported as
@@ -91,8 +94,10 @@ def _parser(prog=PROG):
                    help="hypothesis examples per property (default 50)")
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="0 derandomises hypothesis (default); other values seed it")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S",
-                   help="seconds one check may take (default 30)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                   help="seconds one check may take (default 60)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="checking processes (default: one per CPU, at most 4)")
     p.add_argument("--dtypes", metavar="LIST",
                    help="input dtypes to check, from float64,float32,float16,bfloat16, or 'all' "
                         "(default float64,float32)")
@@ -230,6 +235,8 @@ def main(argv=None, prog: str = PROG) -> int:
         return usage("--max-examples must be at least 1")
     if not args.timeout > 0:
         return usage("--timeout must be a positive number of seconds")
+    if args.jobs is not None and args.jobs < 1:
+        return usage(f"--jobs must be a positive number of processes, got {args.jobs}")
     for path in args.known_deviations:
         if not os.path.isfile(path):
             return usage(f"--known-deviations: no such file: {path}")
@@ -249,7 +256,7 @@ def main(argv=None, prog: str = PROG) -> int:
             report = run(args.impl, only=only, max_examples=args.max_examples, seed=args.seed,
                          timeout=args.timeout, known_deviations=args.known_deviations,
                          progress=progress.on_function, on_check=progress.on_check, dtypes=dtypes,
-                         arrays=args.arrays, device=args.device, baseline=baseline)
+                         arrays=args.arrays, device=args.device, baseline=baseline, jobs=args.jobs)
         except ImportFailure as exc:
             progress.done()
             return usage(str(exc).replace("\n", " "))

@@ -30,6 +30,10 @@ _BOOTSTRAP = (
 )
 
 
+#: What the numerical libraries read for their number of threads.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 class _Died(Exception):
     pass
 
@@ -41,9 +45,10 @@ class _TimedOut(Exception):
 class WorkerPool:
     """One child process at a time, restarted after a hang or a crash."""
 
-    def __init__(self, target, *, max_examples=50, seed=0, timeout=30.0, startup_timeout=None, dtypes=None,
-                 arrays="numpy", device="cpu", baseline=None):
+    def __init__(self, target, *, max_examples=50, seed=0, timeout=60.0, startup_timeout=None, dtypes=None,
+                 arrays="numpy", device="cpu", baseline=None, threads=None):
         self.target = target
+        self.threads = threads  # threads of the child's numerical libraries (None: theirs)
         self.baseline = baseline
         self.dtypes = list(dtypes) if dtypes else None
         self.arrays, self.device = arrays, device
@@ -63,6 +68,11 @@ class WorkerPool:
         """Start the child; return the functions the target provides."""
         env = dict(os.environ)
         env["CONFORMANCE_SYS_PATH"] = json.dumps([p or os.getcwd() for p in sys.path])
+        if self.threads:
+            # Processes side by side share the CPUs: without this each library
+            # (torch, OpenBLAS, MKL) would start a thread per CPU in every one.
+            for var in THREAD_VARIABLES:
+                env.setdefault(var, str(self.threads))
         config = json.dumps({"target": self.target, "max_examples": self.max_examples, "seed": self.seed,
                              "dtypes": self.dtypes, "arrays": self.arrays, "device": self.device,
                              "baseline": self.baseline})
@@ -218,8 +228,8 @@ class WorkerPool:
 class InProcess:
     """The same interface, running the checks in this process (no crash isolation)."""
 
-    def __init__(self, target, *, max_examples=50, seed=0, timeout=30.0, dtypes=None, arrays="numpy",
-                 device="cpu", baseline=None):
+    def __init__(self, target, *, max_examples=50, seed=0, timeout=60.0, dtypes=None, arrays="numpy",
+                 device="cpu", baseline=None, threads=None):
         self.target = target
         self.baseline_target = baseline
         self.baseline = None

@@ -1,7 +1,9 @@
 """A whole conformance run: every check of every provided function, isolated.
 
-The checks execute in a child process (``python -m conformance._worker``, see
-:mod:`conformance._isolation`), one at a time, each with a time limit.  A check
+The checks execute in child processes (``python -m conformance._worker``, see
+:mod:`conformance._isolation`), by default one per CPU (``--jobs``): each
+process checks one function at a time, its checks one after another, each
+with a time limit.  A check
 that hangs is reported as an error and the child is killed and restarted; a
 child that dies (a segfault, ``os._exit``, a signal) is reported the same way
 and restarted for the remaining checks.  So a faulty implementation can neither
@@ -15,14 +17,17 @@ again), so the session spends as few as it can:
 * a check that calls a function whose check was lost (``check.needs``) is
   skipped, naming that function, instead of timing out again: the lost check
   already fails the run, and this one has not judged its own function;
-* functions run in contract order, except that a function whose checks call
-  another runs after it (the report lists them in contract order).
+* functions start in contract order, except that a function whose checks call
+  another starts after that one has finished (the report lists them in
+  contract order, however many processes ran them).
 
 One check in this process, and the result record, are :mod:`conformance.run_check`.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 
 from . import SPEC_VERSION, deviations
@@ -38,6 +43,16 @@ MAX_TIMEOUTS_PER_FUNCTION = 1
 #: After this many checks of one function killed the process its remaining checks
 #: are not run (a death costs a restart, which imports the target again).
 MAX_DEATHS_PER_FUNCTION = 2
+
+#: The most checking processes a run starts by default (``--jobs``).
+MAX_DEFAULT_JOBS = 4
+
+#: Seconds one check may take by default (``--timeout``).  It leaves room for
+#: the slowest correct check on a busy machine: a CTC property of the Keras
+#: adapter compiles about 80 XLA programs and took 28 s alone on two cores
+#: with an empty compilation cache, more with a second process beside it.
+#: A hanging function costs one time-out whatever the limit.
+DEFAULT_TIMEOUT = 60.0
 
 
 def load_deviations(target: str, files=()) -> list[dict]:
@@ -64,6 +79,15 @@ def selected_checks(functions, dtypes=None) -> list:
                   key=lambda c: (order.get(c.function, len(order)), c.id))
 
 
+def _calls(functions, checks) -> dict[str, set[str]]:
+    """For each of ``functions``, the other functions of ``functions`` its checks call."""
+    calls = {f: set() for f in functions}
+    for c in checks:
+        if c.function in calls:
+            calls[c.function] |= {n for n in c.needs if n in calls and n != c.function}
+    return calls
+
+
 def run_order(functions, checks) -> list[str]:
     """``functions`` in the given order, each moved after the functions its checks call.
 
@@ -71,19 +95,80 @@ def run_order(functions, checks) -> list[str]:
     when none is left (a cycle of calls), the first remaining one.  So a
     function keeps its place unless a check of it calls one that comes later.
     """
-    wanted = list(functions)
-    calls = {f: set() for f in wanted}
-    for c in checks:
-        if c.function in calls:
-            calls[c.function] |= {n for n in c.needs if n in calls and n != c.function}
+    calls = _calls(functions, checks)
     done, order = set(), []
-    remaining = list(wanted)
+    remaining = list(functions)
     while remaining:
         ready = next((f for f in remaining if calls[f] <= done), remaining[0])
         remaining.remove(ready)
         done.add(ready)
         order.append(ready)
     return order
+
+
+def default_jobs(device: str = "cpu") -> int:
+    """Checking processes of a run by default: one per CPU this process may use,
+    at most :data:`MAX_DEFAULT_JOBS`; one when the target's tensors live on an
+    accelerator (two processes would compete for its memory: JAX, for one,
+    takes most of a GPU's memory at start)."""
+    if device != "cpu":
+        return 1
+    return max(1, min(MAX_DEFAULT_JOBS, _cpus()))
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class _Schedule:
+    """Hands out whole functions to the checking processes.
+
+    A function is ready when every function its checks call has finished (so
+    that a check of ``log_softmax`` that calls a hanging ``softmax`` sees that
+    ``softmax`` was lost and is skipped, instead of timing out a second time);
+    among the ready ones the first in :func:`run_order` goes first.  When
+    nothing is ready and nothing is running (a cycle of calls), the first
+    remaining function goes.  A process waits while functions remain but none
+    is ready.
+    """
+
+    def __init__(self, functions, checks):
+        self.calls = _calls(functions, checks)
+        self.pending = run_order(functions, checks)
+        self.running: set[str] = set()
+        self.done: set[str] = set()
+        self.stopped = False
+        self.cond = threading.Condition()
+
+    def take(self) -> str | None:
+        """The next function to check, or ``None`` when none is left (or the run stopped)."""
+        with self.cond:
+            while True:
+                if self.stopped or not self.pending:
+                    return None
+                ready = next((f for f in self.pending if self.calls[f] <= self.done), None)
+                if ready is None and not self.running:
+                    ready = self.pending[0]
+                if ready is not None:
+                    self.pending.remove(ready)
+                    self.running.add(ready)
+                    return ready
+                self.cond.wait()
+
+    def finish(self, function: str) -> None:
+        with self.cond:
+            self.running.discard(function)
+            self.done.add(function)
+            self.cond.notify_all()
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
 
 
 class _LostFunctions:
@@ -118,9 +203,9 @@ class _LostFunctions:
         return None
 
 
-def run(target: str, *, only=None, max_examples=50, seed=0, timeout=30.0,
+def run(target: str, *, only=None, max_examples=50, seed=0, timeout=DEFAULT_TIMEOUT,
         known_deviations=(), progress=None, on_check=None, isolate=True, dtypes=None, arrays="numpy",
-        device="cpu", baseline=None) -> dict:
+        device="cpu", baseline=None, jobs=None) -> dict:
     """Run every check of every provided function; return the report dict.
 
     Parameters
@@ -150,6 +235,10 @@ def run(target: str, *, only=None, max_examples=50, seed=0, timeout=30.0,
         A target measured at the same inputs by the float16 and bfloat16
         checks (``--baseline``); each such row then says whether ``target`` is
         at least as accurate (its ``baseline``).
+    jobs : int, optional
+        Checking processes (``--jobs``); ``None`` for :func:`default_jobs`.
+        Each process checks whole functions; the report does not depend on
+        how many there were.  ``isolate=False`` runs one.
 
     Returns
     -------
@@ -175,34 +264,38 @@ def run(target: str, *, only=None, max_examples=50, seed=0, timeout=30.0,
     }
     t0 = time.perf_counter()
     rows_of: dict[str, list[CheckResult]] = {}
-    executor = (WorkerPool if isolate else InProcess)(target, max_examples=max_examples, seed=seed,
-                                                       timeout=timeout, dtypes=dtypes, arrays=arrays,
-                                                       device=device, baseline=baseline)
+    jobs = 1 if not isolate else max(1, int(jobs if jobs is not None else default_jobs(device)))
+    report["options"]["jobs"] = jobs
+
+    threads = max(1, _cpus() // jobs) if jobs > 1 else None
+
+    def executor():
+        return (WorkerPool if isolate else InProcess)(target, max_examples=max_examples, seed=seed,
+                                                      timeout=timeout, dtypes=dtypes, arrays=arrays,
+                                                      device=device, baseline=baseline, threads=threads)
+
+    executors = [executor()]
     try:
-        provided = set(executor.start())  # ImportFailure propagates: nothing was checked
-        report["gradients"] = executor.gradients  # e.g. "autograd (torch) through NAME"
+        provided = set(executors[0].start())  # ImportFailure propagates: nothing was checked
+        report["gradients"] = executors[0].gradients  # e.g. "autograd (torch) through NAME"
         checks = selected_checks(functions, dtypes)
         runnable = [c for c in checks if c.function in provided]
-        lost = _LostFunctions()
-        index = 0
-        for function in run_order(functions, runnable):
+        for function in functions:
             if function not in provided:
                 rows_of[function] = [CheckResult.not_provided(function, target)]
                 if progress:
                     progress(function, [r.to_dict() for r in rows_of[function]])
-                continue
-            rows = rows_of.setdefault(function, [])
-            for check in (c for c in runnable if c.function == function):
-                index += 1
-                if on_check:
-                    on_check(index, len(runnable), check)
-                rows.append(_run_one(check, executor, provided, lost, target, entries))
-            if progress:
-                progress(function, [r.to_dict() for r in rows])
+        checked = [f for f in functions if f in provided]
+        # the other processes start (import the target) while the first one checks
+        executors += [executor() for _ in range(min(jobs, len(checked)) - 1)]
+        _check_in_parallel(executors, _Schedule(checked, runnable), runnable, provided, rows_of,
+                           lost=_LostFunctions(), target=target, entries=entries,
+                           progress=progress, on_check=on_check)
     except KeyboardInterrupt:
         report["interrupted"] = True
     finally:
-        executor.close()
+        for e in executors:
+            e.close()
     report["results"] = [r.to_dict() for f in functions for r in rows_of.get(f, [])]
     report["stale_deviations"] = stale_deviations(entries, report)
     report["finished"] = _now()
@@ -211,20 +304,80 @@ def run(target: str, *, only=None, max_examples=50, seed=0, timeout=30.0,
     return report
 
 
-def _run_one(check, executor, provided, lost: _LostFunctions, target: str, entries) -> CheckResult:
-    """The record of ``check``: run, or not run because of a missing or lost function."""
-    missing = missing_needs(check, provided)
-    blocked = next((n for n in check.needs if lost.how(n)), None)
+def _check_in_parallel(executors, schedule, runnable, provided, rows_of, *, lost, target, entries, progress, on_check):
+    """Check the scheduled functions, one thread per executor (a thread only
+    waits on its child process).  Returns when every function is checked;
+    a ``KeyboardInterrupt`` in this (the main) thread stops the others, and
+    the checks they were running are left out of ``rows_of``."""
+    lock = threading.Lock()
+    started = [0]
+    failures: list[BaseException] = []
+
+    def work(executor):
+        try:
+            while (function := schedule.take()) is not None:
+                rows = []
+                for check in (c for c in runnable if c.function == function):
+                    if schedule.stopped:
+                        return
+                    with lock:
+                        started[0] += 1
+                        if on_check:
+                            on_check(started[0], len(runnable), check)
+                    row = _run_one(check, executor, provided, lock, lost, target, entries)
+                    if schedule.stopped:  # the row of a check interrupted half-way is not kept
+                        return
+                    rows.append(row)
+                with lock:
+                    rows_of[function] = rows
+                    if progress:
+                        progress(function, [r.to_dict() for r in rows])
+                schedule.finish(function)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the main thread
+            if not schedule.stopped:
+                failures.append(exc)
+            schedule.stop()
+
+    threads = [threading.Thread(target=work, args=(e,), daemon=True, name=f"conformance-{i}")
+               for i, e in enumerate(executors)]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+    except BaseException:
+        schedule.stop()
+        for e in executors:
+            e.close()  # kills the children the threads are waiting on
+        for t in threads:
+            t.join(5)
+        raise
+    if failures:
+        raise failures[0]
+
+
+def _run_one(check, executor, provided, lock, lost: _LostFunctions, target: str, entries) -> CheckResult:
+    """The record of ``check``: run, or not run because of a missing or lost function.
+
+    ``lock`` guards what the checking threads share: ``lost`` and the
+    deviation entries (which record the checks they matched)."""
+    with lock:
+        missing = missing_needs(check, provided)
+        blocked = next((n for n in check.needs if lost.how(n)), None)
+        given_up = lost.given_up(check.function)
     if missing:
         row = CheckResult.skipped_for_missing(check, missing, target)
-    elif lost.given_up(check.function):
-        row = CheckResult.of(check, status="error", message=lost.given_up(check.function))
+    elif given_up:
+        row = CheckResult.of(check, status="error", message=given_up)
     elif blocked is not None:
         row = CheckResult.blocked(check, blocked, lost.how(blocked))
     else:
         row = executor.run(check)
-        lost.record(row)
-    apply_deviation(row, entries)
+        with lock:
+            lost.record(row)
+    with lock:
+        apply_deviation(row, entries)
     return row
 
 

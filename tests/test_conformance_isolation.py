@@ -228,6 +228,79 @@ def test_a_function_runs_before_the_functions_whose_checks_call_it():
                 assert order.index(n) < order.index(c.function), (c.id, n)
 
 
+def test_with_two_processes_a_function_waits_for_the_functions_it_calls():
+    """The schedule of ``--jobs``: a second process does not start a function
+    whose checks call one still being checked (it would not know the callee
+    hung), and a cycle of calls cannot stall the run."""
+    import types
+
+    def fake(function, needs=()):
+        return types.SimpleNamespace(id=f"{function}.x", function=function, needs=tuple(needs))
+
+    schedule = session._Schedule(["softmax", "log_softmax", "entropy"],
+                                 [fake("log_softmax", ["softmax"]), fake("softmax"), fake("entropy")])
+    assert schedule.take() == "softmax"
+    assert schedule.take() == "entropy"  # log_softmax is not ready while softmax runs
+    taken = []
+    waiter = threading.Thread(target=lambda: taken.append(schedule.take()))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive() and not taken  # nothing ready: the process waits
+    schedule.finish("softmax")
+    waiter.join(5)
+    assert taken == ["log_softmax"]
+    schedule.finish("entropy")
+    schedule.finish("log_softmax")
+    assert schedule.take() is None
+    cycle = session._Schedule(["a", "b"], [fake("a", ["b"]), fake("b", ["a"])])
+    assert cycle.take() == "a"  # nothing running: the first of the cycle goes
+    cycle.finish("a")
+    assert cycle.take() == "b"
+
+
+def test_the_report_does_not_depend_on_the_number_of_processes(tmp_path):
+    """--jobs 1 and --jobs 3 give the same rows, in the same (contract) order,
+    faulty functions included."""
+    reports = []
+    for jobs in (1, 3):
+        path = tmp_path / f"r{jobs}.json"
+        out = cli("--impl", "tests.faulty.crashing", "--only", "softmax,log_softmax,logsumexp,entropy,sigmoid",
+                  "--max-examples", "5", "--jobs", str(jobs), "--report", str(path))
+        assert out.returncode == 1, out.stdout + out.stderr
+        data = json.loads(path.read_text())
+        assert data["options"]["jobs"] == jobs
+        reports.append([{k: v for k, v in r.items() if k != "duration_s"} for r in data["results"]])
+    assert reports[0] == reports[1]
+
+
+def test_processes_side_by_side_share_the_cpus_threads(tmp_path):
+    """With --jobs 2 each child's numerical libraries get half the CPUs' threads
+    (torch would otherwise start one per CPU in each process); a value the
+    user set is kept."""
+    module = tmp_path / "env_softmax.py"
+    module.write_text(textwrap.dedent("""
+        import os
+        def softmax(z, axis=-1):
+            raise RuntimeError("threads=" + os.environ.get("OMP_NUM_THREADS", "unset"))
+        log_softmax = softmax
+    """))
+    env = {k: v for k, v in ENV.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    expected = str(max(1, session._cpus() // 2))
+    for extra, want in (({}, expected), ({"OMP_NUM_THREADS": "7"}, "7")):
+        report = tmp_path / "r.json"
+        subprocess.run([sys.executable, "-m", "conformance", "--impl", str(module), "--only", "softmax,log_softmax",
+                        "--max-examples", "2", "--jobs", "2", "--report", str(report)],
+                       cwd=ROOT, env={**env, **extra}, capture_output=True, text=True, timeout=240)
+        messages = {r["message"] for r in json.loads(report.read_text())["results"] if r["status"] == "error"}
+        assert any(f"threads={want}" in m for m in messages), messages
+        assert not any("threads=unset" in m for m in messages)
+
+
+def test_jobs_must_be_positive():
+    out = cli("--impl", "reference", "--jobs", "0")
+    assert out.returncode == 2 and "--jobs must be a positive number" in out.stderr
+
+
 def test_the_child_process_imports_only_what_running_a_check_needs():
     """The worker (a fresh interpreter) never imports the session side or other adapters."""
     from conformance._isolation import WorkerPool
