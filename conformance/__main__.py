@@ -76,6 +76,8 @@ import os
 import signal
 import sys
 
+from . import DEFAULT_TIMEOUT
+
 PROG = "python -m conformance"
 #: The installed command (``[project.scripts]``), the same program under another name.
 COMMAND = "loss-spec"
@@ -94,8 +96,8 @@ def _parser(prog=PROG):
                    help="hypothesis examples per property (default 50)")
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="0 derandomises hypothesis (default); other values seed it")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S",
-                   help="seconds one check may take (default 60)")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                   help=f"seconds one check may take (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="checking processes (default: one per CPU, at most 4)")
     p.add_argument("--dtypes", metavar="LIST",

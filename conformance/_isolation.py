@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 
+from . import DEFAULT_TIMEOUT
 from .run_check import (LOST_DIED, LOST_TIMEOUT, CheckResult, ImportFailure, provided_functions, resolve, resolve_baseline,
                         run_check)
 
@@ -45,7 +46,7 @@ class _TimedOut(Exception):
 class WorkerPool:
     """One child process at a time, restarted after a hang or a crash."""
 
-    def __init__(self, target, *, max_examples=50, seed=0, timeout=60.0, startup_timeout=None, dtypes=None,
+    def __init__(self, target, *, max_examples=50, seed=0, timeout=DEFAULT_TIMEOUT, startup_timeout=None, dtypes=None,
                  arrays="numpy", device="cpu", baseline=None, threads=None):
         self.target = target
         self.threads = threads  # threads of the child's numerical libraries (None: theirs)
@@ -228,7 +229,7 @@ class WorkerPool:
 class InProcess:
     """The same interface, running the checks in this process (no crash isolation)."""
 
-    def __init__(self, target, *, max_examples=50, seed=0, timeout=60.0, dtypes=None, arrays="numpy",
+    def __init__(self, target, *, max_examples=50, seed=0, timeout=DEFAULT_TIMEOUT, dtypes=None, arrays="numpy",
                  device="cpu", baseline=None, threads=None):
         self.target = target
         self.baseline_target = baseline

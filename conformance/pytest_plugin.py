@@ -26,6 +26,8 @@ import sys
 
 import pytest
 
+from conformance import DEFAULT_TIMEOUT
+
 _PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 
 
@@ -42,8 +44,8 @@ def pytest_addoption(parser):
                     help="0 derandomises hypothesis (default)")
     group.addoption("--conformance-known-deviations", action="append", default=[], metavar="FILE",
                     help="TOML file of known deviations (repeatable)")
-    group.addoption("--conformance-timeout", type=float, default=60.0, metavar="S",
-                    help="seconds one check may take (default 60)")
+    group.addoption("--conformance-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                    help=f"seconds one check may take (default {DEFAULT_TIMEOUT:g})")
     group.addoption("--conformance-dtypes", default=None, metavar="LIST",
                     help="input dtypes to check, from float64,float32,float16,bfloat16, or 'all'")
 

@@ -30,7 +30,7 @@ import os
 import threading
 import time
 
-from . import SPEC_VERSION, deviations
+from . import DEFAULT_TIMEOUT, SPEC_VERSION, deviations
 from .adapters import BUILTIN, NAMED  # noqa: F401
 from .registry import load_all_checks
 from .run_check import LOST_TIMEOUT, STATUSES, CheckResult, ImportFailure, missing_needs  # noqa: F401
@@ -46,13 +46,6 @@ MAX_DEATHS_PER_FUNCTION = 2
 
 #: The most checking processes a run starts by default (``--jobs``).
 MAX_DEFAULT_JOBS = 4
-
-#: Seconds one check may take by default (``--timeout``).  It leaves room for
-#: the slowest correct check on a busy machine: a CTC property of the Keras
-#: adapter compiles about 80 XLA programs and took 28 s alone on two cores
-#: with an empty compilation cache, more with a second process beside it.
-#: A hanging function costs one time-out whatever the limit.
-DEFAULT_TIMEOUT = 60.0
 
 
 def load_deviations(target: str, files=()) -> list[dict]:
@@ -267,6 +260,8 @@ def run(target: str, *, only=None, max_examples=50, seed=0, timeout=DEFAULT_TIME
     jobs = 1 if not isolate else max(1, int(jobs if jobs is not None else default_jobs(device)))
     report["options"]["jobs"] = jobs
 
+    # processes side by side share the CPUs' threads (the number started is known
+    # only after the first one has imported the target, so ``jobs`` divides them)
     threads = max(1, _cpus() // jobs) if jobs > 1 else None
 
     def executor():
@@ -286,7 +281,7 @@ def run(target: str, *, only=None, max_examples=50, seed=0, timeout=DEFAULT_TIME
                 if progress:
                     progress(function, [r.to_dict() for r in rows_of[function]])
         checked = [f for f in functions if f in provided]
-        # the other processes start (import the target) while the first one checks
+        # the others start (import the target) while the first one checks
         executors += [executor() for _ in range(min(jobs, len(checked)) - 1)]
         _check_in_parallel(executors, _Schedule(checked, runnable), runnable, provided, rows_of,
                            lost=_LostFunctions(), target=target, entries=entries,
@@ -312,12 +307,15 @@ def _check_in_parallel(executors, schedule, runnable, provided, rows_of, *, lost
     lock = threading.Lock()
     started = [0]
     failures: list[BaseException] = []
+    checks_of: dict[str, list] = {}
+    for c in runnable:
+        checks_of.setdefault(c.function, []).append(c)
 
     def work(executor):
         try:
             while (function := schedule.take()) is not None:
                 rows = []
-                for check in (c for c in runnable if c.function == function):
+                for check in checks_of.get(function, ()):
                     if schedule.stopped:
                         return
                     with lock:
@@ -366,17 +364,17 @@ def _run_one(check, executor, provided, lock, lost: _LostFunctions, target: str,
         missing = missing_needs(check, provided)
         blocked = next((n for n in check.needs if lost.how(n)), None)
         given_up = lost.given_up(check.function)
+        how = lost.how(blocked) if blocked is not None else None
     if missing:
         row = CheckResult.skipped_for_missing(check, missing, target)
     elif given_up:
         row = CheckResult.of(check, status="error", message=given_up)
     elif blocked is not None:
-        row = CheckResult.blocked(check, blocked, lost.how(blocked))
+        row = CheckResult.blocked(check, blocked, how)
     else:
         row = executor.run(check)
-        with lock:
-            lost.record(row)
     with lock:
+        lost.record(row)  # counts only rows whose process was lost
         apply_deviation(row, entries)
     return row
 
