@@ -35,6 +35,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 from conformance.adapters._options import refuse_lm_options
 from conformance.adapters import _jax_setup  # noqa: E402,F401  (x64, CPU, compile cache)
+from conformance.adapters._stored_jit import StoredJit  # noqa: E402
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -121,11 +122,15 @@ def _compiled(key, make):
     """(value, vjp w.r.t. argument 0, vjp w.r.t. argument 1), jitted, built once per key.
 
     ``make()`` returns a function of jax arrays only; static options are in
-    ``key``.  The vjps are called as ``vjp(cotangent, *args)``.
+    ``key``, which therefore names the programs (their executables are stored
+    on disk by name and input signature, :mod:`conformance.adapters._stored_jit`).
+    The vjps are called as ``vjp(cotangent, *args)``.
     """
     if key not in _COMPILED:
         fn = make()
-        _COMPILED[key] = (jax.jit(fn), jax.jit(_vjp_of(fn, 0)), jax.jit(_vjp_of(fn, 1)))
+        name = f"keras.{key!r}"
+        _COMPILED[key] = (StoredJit(fn, name), StoredJit(_vjp_of(fn, 0), f"{name}.vjp0"),
+                          StoredJit(_vjp_of(fn, 1), f"{name}.vjp1"))
     return _COMPILED[key]
 
 
